@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { InputError, InputErrors } from '../../model/errors';
+import { loadRecipe } from '../../model/recipe';
+import { loadSystemTargets, recipeSupportsArch } from '../../model/system-target';
+import { normalizeOptions } from '../../plugin/options';
+import type { BuildExecutorOptions } from './schema';
+
+function pluginOptions(context: ExecutorContext) {
+  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
+  return normalizeOptions(typeof entry === 'object' ? (entry.options as object) : undefined);
+}
+
+/**
+ * `nx-distro:build`: builds one recipe (or stage) for one system target.
+ *
+ * Today it resolves and checks what the build needs (recipe, system target, arch support) and
+ * makes a recipe that does not support the target's arch an explicit, logged no-op. Building
+ * itself (cross and native sandboxes, packages) is not here yet: it fails with that message
+ * rather than pretend to have built anything.
+ * @returns `{ success }`; a user's mistake is logged as one line, never thrown
+ */
+export default async function buildExecutor(options: BuildExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const root = context.root;
+    const { targetsDir } = pluginOptions(context);
+    const systemTarget = loadSystemTargets(root, targetsDir).find((t) => t.name === options.systemTarget);
+    if (!systemTarget) {
+      throw new InputError(`${targetsDir}/${options.systemTarget}.yaml`, '', 'no such system target', `pass --configuration=<name> with a file in ${targetsDir}/`);
+    }
+    const { recipe } = loadRecipe(root, options.recipe, readFileSync(path.join(root, options.recipe), 'utf8'));
+    const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
+    if (!recipeSupportsArch(recipe.arch, systemTarget.target.arch)) {
+      logger.info(`${what}: nothing to build for ${systemTarget.name} (arch ${systemTarget.target.arch} is not in the recipe's arch list: ${(recipe.arch as string[]).join(', ')})`);
+      return { success: true };
+    }
+    logger.error(`${what}: building for ${systemTarget.name} (${systemTarget.target.triplet}) is not implemented yet: no package was written`);
+    return { success: false };
+  } catch (e) {
+    if (e instanceof InputError || e instanceof InputErrors) {
+      logger.error(e.message);
+      return { success: false };
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { recipe } from '../testing/recipes';
+import { buildRecipeGraph, projectDependencies } from './graph';
+
+const toolchain = () => [
+  recipe('binutils'),
+  recipe('gcc', { makedepends: ['musl'], makedepends_build: ['binutils'], stages: { stage1: { makedepends: [], profiles: ['stage1'] } } }),
+  recipe('musl', { makedepends_build: ['binutils', 'gcc@stage1'] }),
+];
+
+describe('buildRecipeGraph', () => {
+  it('resolves the staged toolchain loop gcc@stage1 -> musl -> gcc', () => {
+    const g = buildRecipeGraph(toolchain());
+    assert.deepEqual(g.errors, []);
+    assert.deepEqual(g.nodes.get('gcc'), { sysroot: ['musl'], tools: ['binutils'] });
+    assert.deepEqual(g.nodes.get('gcc@stage1'), { sysroot: [], tools: ['binutils'] });
+    assert.deepEqual(g.nodes.get('musl'), { sysroot: [], tools: ['binutils', 'gcc@stage1'] });
+  });
+
+  it('reports the loop when the stage is removed, with the files and the hint', () => {
+    const rs = toolchain();
+    rs[2] = recipe('musl', { makedepends_build: ['binutils', 'gcc'] });
+    const g = buildRecipeGraph(rs);
+    assert.equal(g.errors.length, 1);
+    assert.equal(
+      g.errors[0].message,
+      'recipes/gcc/recipe.yaml: dependency cycle: gcc -> musl -> gcc (recipes: recipes/gcc/recipe.yaml, recipes/musl/recipe.yaml); ' +
+        'break it with a stage: give one recipe a reduced build under `stages: { stage1: { makedepends: [...] } }` and depend on it as name@stage1',
+    );
+  });
+
+  it('prints a loop that goes through runtime depends in full', () => {
+    const g = buildRecipeGraph([
+      recipe('a', { makedepends: ['b'] }),
+      recipe('b', { depends: ['c'] }),
+      recipe('c', { makedepends: ['a'] }),
+    ]);
+    assert.equal(g.errors.length, 1);
+    assert.match(g.errors[0].message, /dependency cycle: a -> b -> c -> a \(/);
+  });
+
+  it('reports a self-dependency as a cycle', () => {
+    const g = buildRecipeGraph([recipe('a', { makedepends: ['a'] })]);
+    assert.match(g.errors[0].message, /dependency cycle: a -> a /);
+  });
+
+  it('does not call a runtime-only loop a cycle', () => {
+    const g = buildRecipeGraph([recipe('a', { depends: ['b'] }), recipe('b', { depends: ['a'] }), recipe('x', { makedepends: ['a'] })]);
+    assert.deepEqual(g.errors, []);
+    assert.deepEqual(g.nodes.get('x')!.sysroot, ['a', 'b']);
+  });
+
+  it('stages makedepends with their runtime depends, transitively', () => {
+    const g = buildRecipeGraph([
+      recipe('bash', { makedepends: ['readline'] }),
+      recipe('readline', { depends: ['ncurses'], makedepends: ['ncurses'] }),
+      recipe('ncurses', { depends: ['glibc'] }),
+      recipe('glibc'),
+    ]);
+    assert.deepEqual(g.nodes.get('bash')!.sysroot, ['glibc', 'ncurses', 'readline']);
+  });
+
+  it('reports every unknown name and stage in one pass, with a suggestion', () => {
+    const g = buildRecipeGraph([
+      recipe('zlib'),
+      recipe('a', { makedepends: ['zlbi'], depends: ['nothing-like-it'] }),
+      recipe('b', { stages: { stage1: { makedepends_build: ['zlib@stage2'] } } }),
+    ]);
+    assert.deepEqual(g.errors.map((e) => e.message).sort(), [
+      'recipes/a/recipe.yaml: depends[0]: unknown recipe "nothing-like-it"; add recipes/nothing-like-it/recipe.yaml or fix the name',
+      'recipes/a/recipe.yaml: makedepends[0]: unknown recipe "zlbi"; did you mean "zlib"? (or add recipes/zlbi/recipe.yaml)',
+      'recipes/b/recipe.yaml: stages.stage1.makedepends_build[0]: recipe "zlib" has no stage "stage2"; declare stages.stage2 in recipes/zlib/recipe.yaml',
+    ]);
+  });
+
+  it('does not report references to a recipe that exists but failed to load', () => {
+    const g = buildRecipeGraph([recipe('a', { makedepends: ['broken'] })], new Set(['broken']));
+    assert.deepEqual(g.errors, []);
+  });
+
+  it('reports duplicate names on every file involved', () => {
+    const one = recipe('zlib');
+    const two = { ...recipe('zlib'), file: 'recipes/sys-libs/zlib/recipe.yaml', root: 'recipes/sys-libs/zlib' };
+    const g = buildRecipeGraph([one, two]);
+    assert.deepEqual(g.errors.map((e) => e.message), [
+      'recipes/zlib/recipe.yaml: name: duplicate recipe name "zlib" (also recipes/sys-libs/zlib/recipe.yaml); rename one recipe and its folder',
+      'recipes/sys-libs/zlib/recipe.yaml: name: duplicate recipe name "zlib" (also recipes/zlib/recipe.yaml); rename one recipe and its folder',
+    ]);
+  });
+});
+
+describe('projectDependencies', () => {
+  it('lists each referenced recipe once, stages included, without self edges', () => {
+    const deps = projectDependencies(buildRecipeGraph(toolchain()));
+    assert.deepEqual(deps, [
+      ['gcc', 'binutils', 'recipes/gcc/recipe.yaml'],
+      ['gcc', 'musl', 'recipes/gcc/recipe.yaml'],
+      ['musl', 'binutils', 'recipes/musl/recipe.yaml'],
+      ['musl', 'gcc', 'recipes/musl/recipe.yaml'],
+    ]);
+  });
+});

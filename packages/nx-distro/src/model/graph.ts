@@ -1,0 +1,291 @@
+import { InputError } from './errors';
+import { buildSpec, type LoadedRecipe } from './recipe';
+import { nodeKey, parseDependencyRef } from './dependency-ref';
+
+/**
+ * The build dependencies of one build node (`name` or `name@stageN`), as graph node keys.
+ * A node's build task depends on exactly these builds.
+ */
+export interface NodeDependencies {
+  /** Packages staged into the build sysroot: `makedepends` and their runtime `depends`, transitively. */
+  readonly sysroot: readonly string[];
+  /** Packages whose programs run on the build machine: `makedepends_build` and their runtime `depends`. */
+  readonly tools: readonly string[];
+}
+
+/** The checked recipe graph: what the plugin turns into Nx projects, targets and edges. */
+export interface RecipeGraph {
+  /** Valid recipes by name. */
+  readonly recipes: ReadonlyMap<string, LoadedRecipe>;
+  /** Build dependencies of every build node (final builds and stages), by node key. */
+  readonly nodes: ReadonlyMap<string, NodeDependencies>;
+  /** Every cross-recipe problem found (duplicates, unknown names or stages, cycles). */
+  readonly errors: readonly InputError[];
+}
+
+const DEP_FIELDS = ['depends', 'makedepends', 'makedepends_build'] as const;
+
+/** Every dependency list of a recipe with its field path, the recipe's own and each stage's. */
+function* dependencyLists(r: LoadedRecipe): Generator<[field: string, entries: readonly string[]]> {
+  for (const f of DEP_FIELDS) if (r.recipe[f]) yield [f, r.recipe[f]!];
+  for (const [stage, spec] of Object.entries(r.recipe.stages ?? {})) {
+    for (const f of DEP_FIELDS) if (spec[f]) yield [`stages.${stage}.${f}`, spec[f]!];
+  }
+}
+
+/** Levenshtein distance, bounded: returns `max + 1` as soon as it is exceeded. */
+function distance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]);
+    }
+    if (rowMin > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function closestName(name: string, names: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const n of names) {
+    const d = distance(name, n, bestD - 1);
+    if (d < bestD) {
+      best = n;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * Checks the recipes against each other and computes every build node's dependencies.
+ *
+ * Edges: a build node depends on the builds of its `makedepends` and `makedepends_build`
+ * entries and, transitively, of their runtime `depends` (which must be in the sysroot or on the
+ * PATH with them). A stage node uses its stage's lists, inheriting the recipe's where it has
+ * none. Runtime `depends` alone never order builds, so a runtime loop (a needs b, b needs a at
+ * run time) is not a cycle.
+ *
+ * @param recipes the recipes that loaded without error
+ * @param brokenNames names of recipes that exist but failed to load: references to them are not
+ *   reported again as unknown
+ * @returns the graph, with `errors` listing every duplicate name, unknown recipe, unknown stage
+ *   and cycle (each cycle once, as `a -> b -> a` with the files involved)
+ */
+export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: ReadonlySet<string> = new Set()): RecipeGraph {
+  const errors: InputError[] = [];
+  const byName = new Map<string, LoadedRecipe>();
+  const duplicates = new Map<string, LoadedRecipe[]>();
+  for (const r of recipes) {
+    const other = byName.get(r.recipe.name);
+    if (other) duplicates.set(r.recipe.name, [...(duplicates.get(r.recipe.name) ?? [other]), r]);
+    else byName.set(r.recipe.name, r);
+  }
+  for (const [name, all] of duplicates) {
+    for (const r of all) {
+      const others = all.filter((o) => o !== r).map((o) => o.file);
+      errors.push(new InputError(r.file, 'name', `duplicate recipe name "${name}" (also ${others.join(', ')})`, 'rename one recipe and its folder'));
+    }
+    byName.delete(name);
+  }
+
+  // Reference checks: every entry must name a recipe and, with @stage, one of its stages.
+  let badRefs = false;
+  for (const r of byName.values()) {
+    for (const [field, entries] of dependencyLists(r)) {
+      entries.forEach((entry, i) => {
+        const ref = parseDependencyRef(entry);
+        const target = byName.get(ref.name);
+        if (!target) {
+          if (brokenNames.has(ref.name) || duplicates.has(ref.name)) {
+            badRefs = true;
+            return;
+          }
+          const hint = closestName(ref.name, byName.keys());
+          errors.push(
+            new InputError(r.file, `${field}[${i}]`, `unknown recipe "${ref.name}"`,
+              hint ? `did you mean "${hint}"? (or add recipes/${ref.name}/recipe.yaml)` : `add recipes/${ref.name}/recipe.yaml or fix the name`),
+          );
+          badRefs = true;
+        } else if (ref.stage && !target.recipe.stages?.[ref.stage]) {
+          const stages = Object.keys(target.recipe.stages ?? {});
+          errors.push(
+            new InputError(r.file, `${field}[${i}]`, `recipe "${ref.name}" has no stage "${ref.stage}"`,
+              stages.length ? `use one of: ${stages.map((s) => `${ref.name}@${s}`).join(', ')}` : `declare stages.${ref.stage} in ${target.file}`),
+          );
+          badRefs = true;
+        }
+      });
+    }
+  }
+
+  const nodes = new Map<string, NodeDependencies>();
+  if (badRefs) return { recipes: byName, nodes, errors };
+
+  // Runtime closure: node -> packages needed with it at run time (via `depends`, transitively).
+  const depsOf = (key: string): readonly string[] => {
+    const ref = parseDependencyRef(key);
+    return buildSpec(byName.get(ref.name)!.recipe, ref.stage).depends;
+  };
+  /** Breadth-first closure of `start` over runtime depends; `via` records the path for messages. */
+  const closure = (start: readonly string[], via: Map<string, string>): string[] => {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const queue = [...start];
+    for (const s of start) seen.add(s);
+    while (queue.length) {
+      const k = queue.shift()!;
+      out.push(k);
+      for (const d of depsOf(k)) {
+        if (!seen.has(d)) {
+          seen.add(d);
+          via.set(d, k);
+          queue.push(d);
+        }
+      }
+    }
+    return out.sort();
+  };
+
+  const vias = new Map<string, Map<string, string>>();
+  for (const r of byName.values()) {
+    for (const stage of [undefined, ...Object.keys(r.recipe.stages ?? {})]) {
+      const key = nodeKey(r.recipe.name, stage);
+      const spec = buildSpec(r.recipe, stage);
+      const via = new Map<string, string>();
+      const sysroot = closure(spec.makedepends, via);
+      const tools = closure(spec.makedepends_build, via);
+      nodes.set(key, { sysroot, tools });
+      vias.set(key, via);
+    }
+  }
+  errors.push(...findCycles(nodes, vias, byName));
+  return { recipes: byName, nodes, errors };
+}
+
+/** Tarjan's strongly connected components, iterative; returns the components with a cycle. */
+function cyclicComponents(nodes: ReadonlyMap<string, NodeDependencies>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  let next = 0;
+  const succ = (k: string) => {
+    const n = nodes.get(k)!;
+    return n.tools.length ? [...n.sysroot, ...n.tools] : n.sysroot;
+  };
+  for (const root of nodes.keys()) {
+    if (index.has(root)) continue;
+    const work: Array<[string, number]> = [[root, 0]];
+    index.set(root, next);
+    low.set(root, next++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const frame = work[work.length - 1];
+      const [v, i] = frame;
+      const s = succ(v);
+      if (i < s.length) {
+        frame[1]++;
+        const w = s[i];
+        if (!index.has(w)) {
+          index.set(w, next);
+          low.set(w, next++);
+          stack.push(w);
+          onStack.add(w);
+          work.push([w, 0]);
+        } else if (onStack.has(w)) {
+          low.set(v, Math.min(low.get(v)!, index.get(w)!));
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1][0];
+        low.set(parent, Math.min(low.get(parent)!, low.get(v)!));
+      }
+      if (low.get(v) === index.get(v)) {
+        const comp: string[] = [];
+        let w: string;
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          comp.push(w);
+        } while (w !== v);
+        if (comp.length > 1 || succ(v).includes(v)) out.push(comp);
+      }
+    }
+  }
+  return out;
+}
+
+function findCycles(
+  nodes: ReadonlyMap<string, NodeDependencies>,
+  vias: ReadonlyMap<string, Map<string, string>>,
+  byName: ReadonlyMap<string, LoadedRecipe>,
+): InputError[] {
+  const errors: InputError[] = [];
+  for (const comp of cyclicComponents(nodes)) {
+    const inComp = new Set(comp);
+    const start = [...comp].sort()[0];
+    // Shortest path start -> ... -> start inside the component (breadth-first).
+    const parent = new Map<string, string>();
+    const queue = [start];
+    let last: string | undefined;
+    outer: while (queue.length) {
+      const v = queue.shift()!;
+      const n = nodes.get(v)!;
+      for (const w of [...n.sysroot, ...n.tools]) {
+        if (w === start) {
+          last = v;
+          break outer;
+        }
+        if (inComp.has(w) && !parent.has(w)) {
+          parent.set(w, v);
+          queue.push(w);
+        }
+      }
+    }
+    const hops: string[] = [last!];
+    while (hops[0] !== start) hops.unshift(parent.get(hops[0])!);
+    // Expand each build edge v -> w reached through runtime depends into the full chain.
+    const loop: string[] = [start];
+    for (let i = 0; i < hops.length; i++) {
+      const from = hops[i];
+      const to = i + 1 < hops.length ? hops[i + 1] : start;
+      const via = vias.get(from)!;
+      const chain: string[] = [to];
+      while (via.has(chain[0])) chain.unshift(via.get(chain[0])!);
+      loop.push(...chain);
+    }
+    const files = [...new Set(loop.map((k) => byName.get(parseDependencyRef(k).name)!.file))];
+    errors.push(
+      new InputError(files[0], '', `dependency cycle: ${loop.join(' -> ')} (recipes: ${files.join(', ')})`,
+        'break it with a stage: give one recipe a reduced build under `stages: { stage1: { makedepends: [...] } }` and depend on it as name@stage1'),
+    );
+  }
+  return errors;
+}
+
+/**
+ * Project-level dependencies for the Nx project graph: for every recipe, the distinct recipes
+ * named in any of its dependency lists (stages included), without self-references.
+ * @returns `[source, target, sourceFile]` triples; `sourceFile` is the workspace-relative recipe file
+ */
+export function projectDependencies(graph: RecipeGraph): Array<[string, string, string]> {
+  const out: Array<[string, string, string]> = [];
+  for (const r of graph.recipes.values()) {
+    const targets = new Set<string>();
+    for (const [, entries] of dependencyLists(r)) for (const e of entries) targets.add(parseDependencyRef(e).name);
+    targets.delete(r.recipe.name);
+    for (const t of [...targets].sort()) if (graph.recipes.has(t)) out.push([r.recipe.name, t, r.file]);
+  }
+  return out;
+}

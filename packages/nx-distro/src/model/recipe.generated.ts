@@ -1,0 +1,197 @@
+/* Generated from recipe.schema.json by tools/gen-types.mjs: do not edit. */
+
+/**
+ * Runtime dependencies: packages installed with this one on the host machine. Also staged into the sysroot of any build that has this package in its `makedepends`.
+ *
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList = string[];
+/**
+ * Libraries and headers for the host machine, staged (with their runtime `depends`) into the build sysroot.
+ *
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList1 = string[];
+/**
+ * Programs that must run on the build machine during the build (put on the build's PATH, not into the sysroot).
+ *
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList2 = string[];
+/**
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList3 = string[];
+
+/**
+ * One package recipe, `recipes/<name>/recipe.yaml` (or `recipes/<category>/<name>/recipe.yaml`). Every recipe is one Nx project. This schema is the single source of truth: the TypeScript types in recipe.generated.ts are generated from it and docs/recipe-format.md documents it field by field.
+ */
+export interface Recipe {
+  /**
+   * Package name; must equal the recipe's folder name. Lower-case pacman package name: letters, digits and `+ . _ -`, not starting with `-` or `.`.
+   */
+  name: string;
+  /**
+   * Upstream version (pacman `pkgver`): no `-`, `:`, `/` or whitespace.
+   */
+  version: string;
+  /**
+   * Package release (pacman `pkgrel`), an integer from 1, bumped when the recipe changes but the upstream version does not.
+   */
+  release: number;
+  /**
+   * One-line summary of the package.
+   */
+  description: string;
+  /**
+   * Licenses as SPDX identifiers or expressions (`GPL-2.0-only`, `GPL-2.0-only WITH Linux-syscall-note`, `LicenseRef-...`).
+   *
+   * @minItems 1
+   */
+  license: [string, ...string[]];
+  /**
+   * Upstream project page (http or https URL).
+   */
+  homepage: string;
+  /**
+   * Upstream files the build needs (distfiles), each verified by sha256 before use. May be empty.
+   */
+  sources?: Source[];
+  /**
+   * Patches applied in order with `patch -p1` semantics, each with the upstream link that carries the change.
+   */
+  patches?: Patch[];
+  depends?: DependencyList;
+  makedepends?: DependencyList1;
+  makedepends_build?: DependencyList2;
+  /**
+   * Reduced builds used to break a dependency loop (gcc `stage1` before the C library; Debian's `stage1`/`nocheck` build profiles). Each stage is the Nx target `build--<stage>`; other recipes refer to it as `name@<stage>`. A field a stage leaves out is inherited from the recipe.
+   */
+  stages?: {
+    [k: string]: Stage;
+  };
+  /**
+   * `false` for a package that can only be built natively (in a build root of the host's arch, under QEMU user emulation for a foreign arch).
+   */
+  cross?: boolean;
+  /**
+   * pacman arch names this recipe builds for, or `any` for every arch. A system target whose arch is not listed gets an explicit no-op build.
+   */
+  arch?: 'any' | [string, ...string[]];
+  env?: Env1;
+  /**
+   * Named build style supplying default steps; `steps` override them one by one. `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `none`: no default steps.
+   */
+  style?: 'gnu-configure' | 'make' | 'none';
+  steps?: Steps1;
+}
+export interface Source {
+  /**
+   * Upstream URL (http, https or file).
+   */
+  url?: string;
+  /**
+   * Equivalent upstream URLs, tried in order.
+   *
+   * @minItems 1
+   */
+  urls?: [string, ...string[]];
+  /**
+   * Name of the distfile; defaults to the last path segment of the first URL.
+   */
+  filename?: string;
+  /**
+   * Lower-case hex sha256 of the file's exact bytes.
+   */
+  sha256: string;
+  /**
+   * Debian source package `NAME=VERSION` whose orig tarball is byte-identical to this file (fetched with `apt-get source --download-only`).
+   */
+  apt?: string;
+  /**
+   * Whether to unpack the archive into `$srcdir` (default true for archives), optionally stripping leading path components like `tar --strip-components` (default 1) and into a sub-folder.
+   */
+  extract?:
+    | boolean
+    | {
+        strip?: number;
+        into?: string;
+      };
+}
+export interface Patch {
+  /**
+   * Patch file, relative to the recipe folder.
+   */
+  file: string;
+  /**
+   * Link to the bug report or commit that carries the change upstream (Debian rebootstrap's rule: no patch without one).
+   */
+  upstream: string;
+}
+export interface Stage {
+  makedepends?: DependencyList3;
+  makedepends_build?: DependencyList3;
+  depends?: DependencyList3;
+  /**
+   * Build profiles active in this stage (Debian's `stage1`, `nocheck`, `nodoc`, ...), exported to the steps as `$PROFILES` (space-separated).
+   */
+  profiles?: string[];
+  env?: Env;
+  steps?: Steps;
+}
+export interface Env {
+  [k: string]: string;
+}
+export interface Steps {
+  /**
+   * After extraction and patching: regenerate build files, apply sed fixes.
+   */
+  prepare?: string;
+  /**
+   * Configure the build for `$CHOST` on `$CBUILD`.
+   */
+  configure?: string;
+  /**
+   * Compile.
+   */
+  build?: string;
+  /**
+   * Run the test suite (skipped for cross builds whose tests cannot run, and under the `nocheck` profile).
+   */
+  check?: string;
+  /**
+   * Install into `$pkgdir` (the DESTDIR); the only step in which `$pkgdir` is writable.
+   */
+  install?: string;
+}
+/**
+ * Build-environment preseeding: variables exported to every step (autoconf cache answers such as `ac_cv_func_malloc_0_nonnull: yes` for cross builds).
+ */
+export interface Env1 {
+  [k: string]: string;
+}
+/**
+ * Shell for each phase, run in order with `set -e` from `$srcdir`.
+ */
+export interface Steps1 {
+  /**
+   * After extraction and patching: regenerate build files, apply sed fixes.
+   */
+  prepare?: string;
+  /**
+   * Configure the build for `$CHOST` on `$CBUILD`.
+   */
+  configure?: string;
+  /**
+   * Compile.
+   */
+  build?: string;
+  /**
+   * Run the test suite (skipped for cross builds whose tests cannot run, and under the `nocheck` profile).
+   */
+  check?: string;
+  /**
+   * Install into `$pkgdir` (the DESTDIR); the only step in which `$pkgdir` is writable.
+   */
+  install?: string;
+}

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { InputErrors } from './errors';
+import { buildSpec, loadRecipe } from './recipe';
+
+const FILE = 'recipes/zlib/recipe.yaml';
+const GOOD = `name: zlib
+version: 1.3.1
+release: 1
+description: Compression library implementing the deflate method
+license: [Zlib]
+homepage: https://zlib.net/
+sources:
+  - url: https://zlib.net/zlib-1.3.1.tar.xz
+    sha256: 38ef96b8dfe510d42707d9c781877914792541133e1870841463bfa73f883e32
+`;
+
+function errorsOf(text: string, file = FILE, root = tmpdir()): string[] {
+  try {
+    loadRecipe(root, file, text);
+  } catch (e) {
+    assert.ok(e instanceof InputErrors, `expected InputErrors, got ${e}`);
+    return e.errors.map((x) => x.message);
+  }
+  assert.fail('expected the recipe to be rejected');
+}
+
+describe('loadRecipe', () => {
+  it('accepts a valid recipe and keeps its fields', () => {
+    const r = loadRecipe(tmpdir(), FILE, GOOD);
+    assert.equal(r.root, 'recipes/zlib');
+    assert.equal(r.recipe.version, '1.3.1');
+    assert.equal(r.recipe.sources?.[0].sha256.length, 64);
+  });
+
+  const cases: Array<[string, string, RegExp]> = [
+    ['missing field', GOOD.replace('release: 1\n', ''), /^recipes\/zlib\/recipe\.yaml: missing required field "release"; add `release:`$/],
+    ['release below 1', GOOD.replace('release: 1', 'release: 0'), /: release: must be >= 1 \(got 0\)$/],
+    ['bad sha256', GOOD.replace(/sha256: \w+/, 'sha256: ABC'), /: sources\[0\]\.sha256: invalid value "ABC"; give the 64 lower-case hex digits printed by `sha256sum FILE`$/],
+    ['unknown field', `${GOOD}colour: red\n`, /: colour: unknown field; remove it, or use one of: name, version/],
+    ['version with a dash', GOOD.replace('version: 1.3.1', 'version: 1.3-1'), /: version: invalid value "1.3-1"; a pacman pkgver has no "-"/],
+    ['url and urls', GOOD.replace('  - url: https://zlib.net/zlib-1.3.1.tar.xz\n', '  - url: https://a/x.tar.xz\n    urls: [https://b/x.tar.xz]\n'), /: sources\[0\]: has both url and urls; keep `url:`/],
+    ['no url', GOOD.replace('  - url: https://zlib.net/zlib-1.3.1.tar.xz\n    sha256', '  - sha256'), /: sources\[0\]: has no url; add `url:`/],
+    ['bad dependency entry', `${GOOD}makedepends: [Gcc@1]\n`, /: makedepends\[0\]: invalid value "Gcc@1"; write a recipe name, or name@stageN/],
+    ['bad stage name', `${GOOD}stages:\n  first: {}\n`, /: stages\.first: invalid key "first"; name stages stage1, stage2/],
+    ['bad style', `${GOOD}style: cmake-ish\n`, /: style: invalid value "cmake-ish"; use one of: gnu-configure, make, none$/],
+    ['bad arch', `${GOOD}arch: all\n`, /: arch: invalid value "all"; expected: pacman arch names/],
+    ['patch without upstream', `${GOOD}patches:\n  - file: fix.patch\n`, /: patches\[0\]: missing required field "upstream"/],
+    ['patch upstream not a URL', `${GOOD}patches:\n  - file: fix.patch\n    upstream: see mailing list\n`, /: patches\[0\]\.upstream: invalid value "see mailing list"; give the http\(s\) link/],
+    ['invalid YAML', 'name: zlib\n  version: [', /^recipes\/zlib\/recipe\.yaml: line 1 column 7: invalid YAML: Nested mappings are not allowed in compact mappings$/],
+    ['not a mapping', '- a\n- b\n', /: must be object, not \["a","b"\]$/],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`rejects: ${what}`, () => {
+      const errors = errorsOf(text);
+      assert.ok(errors.some((m) => expected.test(m)), `no error matched ${expected}:\n${errors.join('\n')}`);
+      for (const m of errors) assert.ok(!m.includes('\n'), `multi-line error: ${m}`);
+    });
+  }
+
+  it('rejects a name that differs from the folder', () => {
+    assert.deepEqual(errorsOf(GOOD, 'recipes/libz/recipe.yaml'), [
+      'recipes/libz/recipe.yaml: name: "zlib" differs from the folder name "libz"; rename one to match',
+    ]);
+  });
+
+  it('rejects a license that is not SPDX', () => {
+    assert.match(errorsOf(GOOD.replace('[Zlib]', '[Zlib, GPL2]')).join('\n'), /: license\[1\]: "GPL2" is not an SPDX license identifier or expression/);
+  });
+
+  it('accepts SPDX expressions with exceptions', () => {
+    loadRecipe(tmpdir(), FILE, GOOD.replace('[Zlib]', '[GPL-3.0-or-later WITH GCC-exception-3.1, LicenseRef-Public-Domain]'));
+  });
+
+  it('requires patch files to exist beside the recipe', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-recipe-'));
+    mkdirSync(path.join(root, 'recipes/zlib'), { recursive: true });
+    writeFileSync(path.join(root, 'recipes/zlib/ok.patch'), '');
+    const text = `${GOOD}patches:\n  - file: ok.patch\n    upstream: https://github.com/madler/zlib/commit/1\n  - file: gone.patch\n    upstream: https://github.com/madler/zlib/commit/2\n`;
+    assert.deepEqual(errorsOf(text, FILE, root), [
+      'recipes/zlib/recipe.yaml: patches[1].file: "gone.patch" not found in recipes/zlib/; add the patch file beside recipe.yaml',
+    ]);
+  });
+
+  it('reports every problem of a file in one pass', () => {
+    const errors = errorsOf(GOOD.replace('release: 1', 'release: 0').replace(/sha256: \w+/, 'sha256: x'));
+    assert.equal(errors.length, 2);
+  });
+});
+
+describe('buildSpec', () => {
+  it('lets a stage inherit the lists it leaves out', () => {
+    const r = loadRecipe(tmpdir(), 'recipes/gcc/recipe.yaml', `${GOOD.replace('name: zlib', 'name: gcc')}makedepends: [musl]\nmakedepends_build: [binutils]\nstages:\n  stage1:\n    makedepends: []\n`).recipe;
+    assert.deepEqual(buildSpec(r, undefined), { depends: [], makedepends: ['musl'], makedepends_build: ['binutils'] });
+    assert.deepEqual(buildSpec(r, 'stage1'), { depends: [], makedepends: [], makedepends_build: ['binutils'] });
+  });
+});

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import parseSpdx from 'spdx-expression-parse';
+import { InputError, InputErrors } from './errors';
+import { validateRecipeData } from './validate';
+import { parseYamlFile } from './yaml-file';
+import type { Recipe, Stage } from './recipe.generated';
+
+export type { Recipe, Stage } from './recipe.generated';
+
+/** File name of a recipe inside its folder. */
+export const RECIPE_FILE = 'recipe.yaml';
+
+/** A recipe read from disk and validated on its own (cross-recipe checks are in graph.ts). */
+export interface LoadedRecipe {
+  /** Workspace-relative path of recipe.yaml, forward slashes (`recipes/zlib/recipe.yaml`). */
+  readonly file: string;
+  /** Workspace-relative recipe folder, the Nx project root (`recipes/zlib`). */
+  readonly root: string;
+  /** The validated recipe; fields keep the document's values, defaults are applied by readers. */
+  readonly recipe: Recipe;
+}
+
+/** The dependency lists a build uses: the recipe's own, or a stage's with the recipe's as default. */
+export interface BuildSpec {
+  readonly depends: readonly string[];
+  readonly makedepends: readonly string[];
+  readonly makedepends_build: readonly string[];
+}
+
+/**
+ * Dependency lists of a recipe's final build (`stage` undefined) or of one of its stages.
+ * A field a stage leaves out is inherited from the recipe.
+ */
+export function buildSpec(recipe: Recipe, stage: string | undefined): BuildSpec {
+  const s: Stage = (stage && recipe.stages?.[stage]) || {};
+  return {
+    depends: s.depends ?? recipe.depends ?? [],
+    makedepends: s.makedepends ?? recipe.makedepends ?? [],
+    makedepends_build: s.makedepends_build ?? recipe.makedepends_build ?? [],
+  };
+}
+
+function checkLicense(file: string, index: number, expr: string): InputError | undefined {
+  try {
+    parseSpdx(expr);
+    return undefined;
+  } catch {
+    return new InputError(
+      file,
+      `license[${index}]`,
+      `"${expr}" is not an SPDX license identifier or expression`,
+      'use an id from https://spdx.org/licenses/ (e.g. GPL-2.0-or-later) or LicenseRef-<name>',
+    );
+  }
+}
+
+/**
+ * Parses and validates one recipe file on its own: YAML syntax, recipe.schema.json, `name`
+ * equal to the folder name, SPDX licenses, patch files present in the recipe folder.
+ * @param workspaceRoot absolute workspace root (used to check patch files)
+ * @param file workspace-relative path of recipe.yaml
+ * @param text the file's contents
+ * @throws {InputErrors} with every problem found in this file
+ */
+export function loadRecipe(workspaceRoot: string, file: string, text: string): LoadedRecipe {
+  let data: unknown;
+  try {
+    data = parseYamlFile(file, text);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputErrors([e]);
+    throw e;
+  }
+  const errors = validateRecipeData(file, data);
+  if (errors.length) throw new InputErrors(errors);
+  const recipe = data as Recipe;
+  const root = path.posix.dirname(file);
+  const folder = path.posix.basename(root);
+  if (recipe.name !== folder) {
+    errors.push(
+      new InputError(file, 'name', `"${recipe.name}" differs from the folder name "${folder}"`, `rename one to match`),
+    );
+  }
+  recipe.license.forEach((l, i) => {
+    const err = checkLicense(file, i, l);
+    if (err) errors.push(err);
+  });
+  (recipe.patches ?? []).forEach((p, i) => {
+    if (p.file.split('/').includes('..') || !existsSync(path.join(workspaceRoot, root, p.file))) {
+      errors.push(new InputError(file, `patches[${i}].file`, `"${p.file}" not found in ${root}/`, 'add the patch file beside recipe.yaml'));
+    }
+  });
+  if (errors.length) throw new InputErrors(errors);
+  return { file, root, recipe };
+}

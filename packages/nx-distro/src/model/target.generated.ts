@@ -1,0 +1,127 @@
+/* Generated from target.schema.json by tools/gen-types.mjs: do not edit. */
+
+/**
+ * One system target, `targets/<name>.yaml`: the machine a build is for. Each file is an Nx configuration named after the file, present on every per-arch Nx target of every recipe. This schema is the single source of truth for target.generated.ts and docs/target-format.md.
+ */
+export interface SystemTarget {
+  /**
+   * One-line summary.
+   */
+  description?: string;
+  /**
+   * pacman arch name of the host machine (`x86_64`, `aarch64`, `armv7h`, `riscv64`); written into packages and matched against a recipe's `arch`.
+   */
+  arch: string;
+  /**
+   * GNU triplet of the host machine (`CHOST`, configure's `--host`), e.g. `aarch64-linux-gnu`.
+   */
+  triplet: string;
+  /**
+   * Linux kernel `ARCH=` value (`x86`, `arm64`, `arm`, `riscv`).
+   */
+  kernel_arch: string;
+  /**
+   * `CFLAGS` for the host machine (also the default `CXXFLAGS`).
+   */
+  cflags?: string;
+  /**
+   * `CXXFLAGS`; defaults to `cflags`.
+   */
+  cxxflags?: string;
+  /**
+   * `LDFLAGS` for the host machine.
+   */
+  ldflags?: string;
+  /**
+   * QEMU user-mode emulator that runs host-machine binaries on the build machine (e.g. `qemu-aarch64-static`), used for native builds and checks. Empty when the build machine runs them directly.
+   */
+  qemu: string;
+  /**
+   * `cross` (default): recipes are cross-compiled unless they say `cross: false`; `native`: every recipe is built natively in a build root of the host's arch.
+   */
+  builds?: 'cross' | 'native';
+  /**
+   * Where the compiler for the host machine comes from.
+   */
+  toolchain:
+    | {
+        /**
+         * `external`: a prebuilt cross toolchain installed on the build machine.
+         */
+        kind: 'external';
+        /**
+         * Program prefix, e.g. `aarch64-linux-gnu-` (so the compiler is `aarch64-linux-gnu-gcc`).
+         */
+        prefix: string;
+        /**
+         * Absolute path of the toolchain's own sysroot (its C library and headers), e.g. `/usr/aarch64-linux-gnu`.
+         */
+        sysroot: string;
+        /**
+         * Debian packages that provide the toolchain on the build machine (installed by tools/setup-host).
+         */
+        packages?: string[];
+      }
+    | {
+        /**
+         * `bootstrap`: the toolchain is built from recipes through their stages.
+         */
+        kind: 'bootstrap';
+        /**
+         * Toolchain recipes, in the order a person would name them (the graph decides the real order).
+         */
+        recipes?: string[];
+      };
+  /**
+   * Package sets to build and install, keyed by set name. `base` is required; any other set names the set it is stacked on (`on`), so images can be layered: a package is installed in the lowest layer that needs it, never twice.
+   */
+  package_sets: {
+    [k: string]: {
+      /**
+       * The set this one is stacked on.
+       */
+      on?: string;
+      /**
+       * Recipe names.
+       */
+      packages: string[];
+    };
+  };
+  /**
+   * How the bootable image is assembled and booted.
+   */
+  image?: {
+    /**
+     * Recipe providing the kernel.
+     */
+    kernel?: string;
+    /**
+     * Path of the kernel image inside the kernel build (e.g. `arch/arm64/boot/Image`).
+     */
+    kernel_image?: string;
+    /**
+     * Serial console device for the kernel command line (`ttyS0`, `ttyAMA0`).
+     */
+    console?: string;
+    /**
+     * QEMU system emulator (`qemu-system-aarch64`).
+     */
+    qemu_system?: string;
+    /**
+     * QEMU `-machine` value.
+     */
+    machine?: string;
+    /**
+     * QEMU `-cpu` value.
+     */
+    cpu?: string;
+    /**
+     * Guest memory in MiB.
+     */
+    memory_mib?: number;
+    /**
+     * `separate` (a cpio beside the kernel) or `builtin` (unified single file).
+     */
+    initramfs?: 'separate' | 'builtin';
+  };
+}

@@ -1,0 +1,164 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import recipeSchema from './recipe.schema.json';
+import targetSchema from './target.schema.json';
+import { InputError } from './errors';
+import type { Recipe } from './recipe.generated';
+import type { SystemTarget } from './target.generated';
+
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
+const validators = {
+  recipe: ajv.compile(recipeSchema) as ValidateFunction<Recipe>,
+  target: ajv.compile(targetSchema) as ValidateFunction<SystemTarget>,
+};
+
+/** Hints for `pattern` failures, keyed by the last segment of the field path. */
+const PATTERN_HINTS: Record<string, string> = {
+  name: 'use lower-case letters, digits and + . _ - (pacman package name rules)',
+  version: 'a pacman pkgver has no "-", ":", "/" or spaces (put the Debian revision in `release`)',
+  sha256: 'give the 64 lower-case hex digits printed by `sha256sum FILE`',
+  homepage: 'give an http(s) URL',
+  upstream: 'give the http(s) link of the bug report or commit that carries the change',
+  url: 'give an http, https or file URL',
+  apt: 'write the Debian source package as NAME=VERSION, e.g. zlib=1:1.3.dfsg-3',
+  triplet: 'give a GNU triplet such as aarch64-linux-gnu',
+};
+
+function fieldPath(instancePath: string): string {
+  // Ajv's instancePath is a JSON Pointer (/sources/0/sha256) -> sources[0].sha256
+  let out = '';
+  for (const raw of instancePath.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out += /^\d+$/.test(seg) ? `[${seg}]` : out ? `.${seg}` : seg;
+  }
+  return out;
+}
+
+function lastKey(field: string): string {
+  return field.replace(/\[\d+\]$/, '').split('.').pop() ?? '';
+}
+
+function describe(value: unknown): string {
+  const s = JSON.stringify(value);
+  return s === undefined ? String(value) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(data: unknown, instancePath: string): unknown {
+  let v: any = data;
+  for (const raw of instancePath.split('/').slice(1)) v = v?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  return v;
+}
+
+/** Turns Ajv's errors into one {@link InputError} per faulty field (the most telling one). */
+function toInputErrors(file: string, data: unknown, errors: ErrorObject[]): InputError[] {
+  // anyOf/oneOf/if report their branch failures too; keep only the summary at that path.
+  const summarised = new Set(
+    errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath),
+  );
+  const out: InputError[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if') continue;
+    if (summarised.has(e.instancePath) && e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
+    let field = fieldPath(e.instancePath);
+    const value = valueAt(data, e.instancePath);
+    let problem: string;
+    let fix: string | undefined;
+    switch (e.keyword) {
+      case 'required': {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        if (missing === 'urls') {
+          problem = 'has no url';
+          fix = 'add `url:` (or a list `urls:`)';
+        } else {
+          problem = `missing required field "${missing}"`;
+          fix = `add \`${missing}:\``;
+        }
+        break;
+      }
+      case 'not':
+        problem = 'has both url and urls';
+        fix = 'keep `url:` for one address or `urls:` for several';
+        break;
+      case 'additionalProperties': {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        field = field ? `${field}.${extra}` : extra;
+        const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
+        problem = 'unknown field';
+        fix = allowed.length ? `remove it, or use one of: ${allowed.join(', ')}` : 'remove it';
+        break;
+      }
+      case 'propertyNames': {
+        continue; // reported by the nested pattern error with the key itself
+      }
+      case 'pattern': {
+        if (e.propertyName !== undefined) {
+          field = field ? `${field}.${e.propertyName}` : e.propertyName;
+          problem = `invalid key "${e.propertyName}"`;
+          fix =
+            lastKey(fieldPath(e.instancePath)) === 'stages'
+              ? 'name stages stage1, stage2, ...'
+              : `keys must match ${(e.params as { pattern: string }).pattern}`;
+          break;
+        }
+        problem = `invalid value ${describe(value)}`;
+        fix = PATTERN_HINTS[lastKey(field)] ?? `must match ${(e.params as { pattern: string }).pattern}`;
+        if (/depends/.test(field)) fix = 'write a recipe name, or name@stageN for a stage build';
+        break;
+      }
+      case 'enum':
+        problem = `invalid value ${describe(value)}`;
+        fix = `use one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+        break;
+      case 'const':
+        problem = `invalid value ${describe(value)}`;
+        fix = `use ${describe((e.params as { allowedValue: unknown }).allowedValue)}`;
+        break;
+      case 'type':
+        problem = `must be ${(e.params as { type: string }).type}, not ${describe(value)}`;
+        break;
+      case 'anyOf':
+      case 'oneOf': {
+        problem = `invalid value ${describe(value)}`;
+        const desc = (e.parentSchema as { description?: string })?.description;
+        fix = desc ? `expected: ${desc}` : undefined;
+        break;
+      }
+      case 'minimum':
+      case 'maximum':
+      case 'minItems':
+      case 'maxLength':
+      case 'minLength':
+      case 'uniqueItems':
+        problem = `${e.message} (got ${describe(value)})`;
+        break;
+      default:
+        problem = e.message ?? `fails ${e.keyword}`;
+    }
+    const err = new InputError(file, field, problem, fix);
+    if (!seen.has(err.message)) {
+      seen.add(err.message);
+      out.push(err);
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates a parsed recipe against recipe.schema.json.
+ * @param file workspace-relative path used in error messages
+ * @param data the parsed YAML document
+ * @returns `[]` when valid (then `data` is a {@link Recipe}), else one error per faulty field
+ */
+export function validateRecipeData(file: string, data: unknown): InputError[] {
+  return validators.recipe(data) ? [] : toInputErrors(file, data, validators.recipe.errors ?? []);
+}
+
+/**
+ * Validates a parsed system target against target.schema.json.
+ * @param file workspace-relative path used in error messages
+ * @param data the parsed YAML document
+ * @returns `[]` when valid (then `data` is a {@link SystemTarget}), else one error per faulty field
+ */
+export function validateSystemTargetData(file: string, data: unknown): InputError[] {
+  return validators.target(data) ? [] : toInputErrors(file, data, validators.target.errors ?? []);
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  AggregateCreateNodesError,
+  DependencyType,
+  type CreateDependencies,
+  type CreateNodes,
+  type CreateNodesResult,
+  type RawProjectGraphDependency,
+} from '@nx/devkit';
+import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
+import { InputError, InputErrors } from '../model/errors';
+import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
+import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
+import { loadSystemTargets } from '../model/system-target';
+import { normalizeOptions, type NxDistroPluginOptions } from './options';
+import { pluginInput, recipeTargets, toolchainInput, type TargetContext } from './targets';
+
+/** Glob of recipe files: `recipes/<name>/recipe.yaml`, or one category level deeper. */
+export const RECIPE_GLOB = `recipes/{*,*/*}/${RECIPE_FILE}`;
+
+/** Bump when the cached shape of a parsed recipe changes. */
+const CACHE_VERSION = '1';
+
+/** The last graph built by createNodes, reused by createDependencies in the same process. */
+let lastGraph: RecipeGraph | undefined;
+
+function toAggregate(errors: Array<[string, Error]>, results: Array<[string, CreateNodesResult]>): AggregateCreateNodesError {
+  const aggregate = new AggregateCreateNodesError(errors, results);
+  // Nx prints `message` of each error; a user's mistake needs no stack trace.
+  for (const [, e] of errors) if (e instanceof InputError) e.stack = e.message;
+  return aggregate;
+}
+
+/**
+ * Reads every recipe (from the parse cache when its folder's hash is unchanged), checks them
+ * against each other and returns one Nx project per valid recipe.
+ * @throws {AggregateCreateNodesError} with one `[file, InputError]` per problem in any recipe or
+ *   system target, plus the projects that were fine (so Nx can still report them)
+ */
+export const createNodes: CreateNodes<NxDistroPluginOptions> = [
+  RECIPE_GLOB,
+  async (files, rawOptions, context) => {
+    const options = normalizeOptions(rawOptions);
+    const errors: Array<[string, Error]> = [];
+    let systemTargets;
+    try {
+      systemTargets = loadSystemTargets(context.workspaceRoot, options.targetsDir);
+    } catch (e) {
+      if (!(e instanceof InputErrors)) throw e;
+      for (const err of e.errors) errors.push([err.file, err]);
+      throw toAggregate(errors, []);
+    }
+    if (!systemTargets.some((t) => t.name === options.defaultSystemTarget)) {
+      const err = new InputError('nx.json', 'plugins[nx-distro].options.defaultSystemTarget', `no system target "${options.defaultSystemTarget}"`, `use one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+      throw toAggregate([['nx.json', err]], []);
+    }
+
+    const roots = files.map((f) => path.posix.dirname(f));
+    const hashes = await calculateHashesForCreateNodes(roots, { v: CACHE_VERSION }, context);
+    const cache = new PluginCache<LoadedRecipe>(path.join(workspaceDataDirectory, 'nx-distro-recipes.hash'));
+    const loaded: LoadedRecipe[] = [];
+    const broken = new Set<string>();
+    try {
+      files.forEach((file, i) => {
+        const key = hashes[i];
+        const hit = cache.get(key);
+        if (hit && hit.file === file) {
+          loaded.push(hit);
+          return;
+        }
+        try {
+          const r = loadRecipe(context.workspaceRoot, file, readFileSync(path.join(context.workspaceRoot, file), 'utf8'));
+          cache.set(key, r);
+          loaded.push(r);
+        } catch (e) {
+          if (!(e instanceof InputErrors)) throw e;
+          broken.add(path.posix.basename(roots[i]));
+          for (const err of e.errors) errors.push([file, err]);
+        }
+      });
+    } finally {
+      cache.writeToDisk();
+    }
+
+    const graph = buildRecipeGraph(loaded, broken);
+    lastGraph = graph;
+    for (const err of graph.errors) errors.push([err.file, err]);
+
+    const ctx: TargetContext = {
+      options,
+      systemTargets,
+      pluginInput: pluginInput(context.workspaceRoot),
+      toolchainInput: toolchainInput(context.workspaceRoot, options.targetsDir),
+    };
+    const results: Array<[string, CreateNodesResult]> = [];
+    if (graph.nodes.size) {
+      for (const r of graph.recipes.values()) {
+        results.push([
+          r.file,
+          {
+            projects: {
+              [r.root]: {
+                name: r.recipe.name,
+                root: r.root,
+                projectType: 'library',
+                tags: ['nx-distro:recipe'],
+                targets: recipeTargets(r, graph.nodes, ctx),
+                metadata: { description: r.recipe.description, version: `${r.recipe.version}-${r.recipe.release}` },
+              },
+            },
+          },
+        ]);
+      }
+    }
+    if (errors.length) throw toAggregate(errors, results);
+    return results;
+  },
+];
+
+/**
+ * Static project dependencies from every recipe's `depends`, `makedepends`,
+ * `makedepends_build` and stage lists, each with the recipe file as `sourceFile`.
+ */
+export const createDependencies: CreateDependencies<NxDistroPluginOptions> = (_options, context) => {
+  const graph = lastGraph;
+  if (!graph) return [];
+  const deps: RawProjectGraphDependency[] = [];
+  for (const [source, target, sourceFile] of projectDependencies(graph)) {
+    if (!context.projects[source] || !context.projects[target]) continue;
+    deps.push({ source, target, sourceFile, type: DependencyType.static });
+  }
+  return deps;
+};

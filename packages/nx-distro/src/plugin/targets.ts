@@ -1,0 +1,113 @@
+import path from 'node:path';
+import type { InputDefinition, TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import { BUILD_TARGET, FETCH_TARGET, buildTargetName, parseDependencyRef } from '../model/dependency-ref';
+import type { NodeDependencies } from '../model/graph';
+import type { LoadedRecipe } from '../model/recipe';
+import type { LoadedSystemTarget } from '../model/system-target';
+import type { NormalizedOptions } from './options';
+
+/** Absolute folder of the plugin package (where package.json is). */
+export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
+
+/** The values shared by every target of every recipe in one createNodes call. */
+export interface TargetContext {
+  readonly options: NormalizedOptions;
+  readonly systemTargets: readonly LoadedSystemTarget[];
+  /** Input that makes the plugin's own code part of the cache key (a fileset or the npm package). */
+  readonly pluginInput: InputDefinition;
+  /** Runtime input printing the identity (version, binary sha256) of every external toolchain. */
+  readonly toolchainInput: InputDefinition;
+}
+
+/**
+ * The input naming the plugin's own code: its source files when the plugin lives in the
+ * workspace (so `nx affected`, task-based in Nx 24, sees a change to it), else the installed
+ * npm package's version.
+ */
+export function pluginInput(workspaceRoot: string): InputDefinition {
+  const rel = path.relative(workspaceRoot, PLUGIN_DIR).split(path.sep).join('/');
+  if (rel.startsWith('..') || rel.split('/').includes('node_modules')) return { externalDependencies: ['nx-distro'] };
+  return { fileset: `{workspaceRoot}/${rel}/**/*` };
+}
+
+/** The runtime input: `node <plugin>/bin/toolchain-identity.mjs <targetsDir>`, run from the workspace root. */
+export function toolchainInput(workspaceRoot: string, targetsDir: string): InputDefinition {
+  const script = path.relative(workspaceRoot, path.join(PLUGIN_DIR, 'bin', 'toolchain-identity.mjs')).split(path.sep).join('/');
+  return { runtime: `node ${script} ${targetsDir}` };
+}
+
+function dependsOnBuilds(deps: NodeDependencies): TargetDependencyConfig[] {
+  const byTarget = new Map<string, string[]>();
+  for (const key of [...deps.sysroot, ...deps.tools]) {
+    const ref = parseDependencyRef(key);
+    const target = buildTargetName(ref.stage);
+    const list = byTarget.get(target) ?? [];
+    if (!list.includes(ref.name)) list.push(ref.name);
+    byTarget.set(target, list);
+  }
+  return [...byTarget.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([target, projects]) => ({ target, projects: projects.sort(), params: 'ignore' as const }));
+}
+
+/**
+ * The `fetch` target: arch-independent (no configurations), its cache key is the recipe
+ * folder and the plugin's code.
+ */
+export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfiguration {
+  return {
+    executor: 'nx-distro:fetch',
+    cache: true,
+    inputs: ['{projectRoot}/**/*', ctx.pluginInput],
+    outputs: [`{workspaceRoot}/${ctx.options.distDir}/sources/${r.recipe.name}`],
+    options: { recipe: r.file },
+    metadata: {
+      description: `Fetch and verify the sources of ${r.recipe.name} ${r.recipe.version} (arch-independent).`,
+      technologies: ['nx-distro'],
+    },
+  };
+}
+
+/**
+ * A per-arch build target: `build` (the final package) or `build--<stage>`. It carries one
+ * configuration per system target, so a dependency never falls back to another arch's build.
+ * The system target files are an input: Nx 24 hashes a target's whole set of configurations
+ * into every task's key, so a per-configuration key is not possible and any target file
+ * change rebuilds every configuration (measured; documented in docs/cache-keys.md).
+ */
+export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: NodeDependencies, ctx: TargetContext): TargetConfiguration {
+  const configurations: Record<string, Record<string, string>> = {};
+  for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
+  const what = stage ? `the ${stage} build of ${r.recipe.name}` : `${r.recipe.name} ${r.recipe.version}-${r.recipe.release}`;
+  const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/packages/${r.recipe.name}${stage ? `@${stage}` : ''}`;
+  return {
+    executor: 'nx-distro:build',
+    cache: true,
+    inputs: [
+      '{projectRoot}/**/*',
+      `{workspaceRoot}/${ctx.options.targetsDir}/*.yaml`,
+      ctx.pluginInput,
+      ctx.toolchainInput,
+      { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
+    ],
+    outputs: [out],
+    dependsOn: [FETCH_TARGET, ...dependsOnBuilds(deps)],
+    options: { recipe: r.file, ...(stage ? { stage } : {}) },
+    configurations,
+    defaultConfiguration: ctx.options.defaultSystemTarget,
+    metadata: {
+      description: `Build ${what} for the configuration's system target.`,
+      technologies: ['nx-distro'],
+    },
+  };
+}
+
+/** Every target of one recipe's project. */
+export function recipeTargets(r: LoadedRecipe, nodes: ReadonlyMap<string, NodeDependencies>, ctx: TargetContext): Record<string, TargetConfiguration> {
+  const targets: Record<string, TargetConfiguration> = { [FETCH_TARGET]: fetchTarget(r, ctx) };
+  targets[BUILD_TARGET] = buildTarget(r, undefined, nodes.get(r.recipe.name)!, ctx);
+  for (const stage of Object.keys(r.recipe.stages ?? {}).sort()) {
+    targets[buildTargetName(stage)] = buildTarget(r, stage, nodes.get(`${r.recipe.name}@${stage}`)!, ctx);
+  }
+  return targets;
+}
