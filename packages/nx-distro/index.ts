@@ -1,6 +1,7 @@
 /**
  * nx-distro: the Nx plugin. nx.json registers it as `{ "plugin": "nx-distro" }`; Nx reads
- * `createNodes` (one project per `recipes/<name>/recipe.yaml`) and `createDependencies`.
+ * `createNodes` (one project per `recipes/<name>/recipe.yaml`), `createDependencies` and
+ * `preTasksExecution` (refuses a configuration that is not a system target).
  */
-export { createNodes, createDependencies } from './src/plugin/plugin';
+export { createNodes, createDependencies, preTasksExecution } from './src/plugin/plugin';
 export type { NxDistroPluginOptions } from './src/plugin/options';

@@ -6,6 +6,7 @@ import {
   type CreateDependencies,
   type CreateNodes,
   type CreateNodesResult,
+  type PreTasksExecution,
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
@@ -14,6 +15,7 @@ import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../mode
 import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
 import { loadSystemTargets } from '../model/system-target';
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
+import { requestedConfiguration } from './requested-configuration';
 import { pluginInput, recipeTargets, toolchainInput, type TargetContext } from './targets';
 
 /** Glob of recipe files: `recipes/<name>/recipe.yaml`, or one category level deeper. */
@@ -131,4 +133,21 @@ export const createDependencies: CreateDependencies<NxDistroPluginOptions> = (_o
     deps.push({ source, target, sourceFile, type: DependencyType.static });
   }
   return deps;
+};
+
+/**
+ * Before any task runs: refuses a `--configuration` that is not a system target. Nx itself
+ * would silently run a task's default configuration instead, i.e. build for another arch.
+ * @throws {InputError} `targets/<name>.yaml: no such system target; ...`
+ */
+export const preTasksExecution: PreTasksExecution<NxDistroPluginOptions> = (rawOptions, context) => {
+  const requested = requestedConfiguration(context.argv);
+  if (requested === undefined) return;
+  const options = normalizeOptions(rawOptions);
+  const names = loadSystemTargets(context.workspaceRoot, options.targetsDir).map((t) => t.name);
+  if (!names.includes(requested)) {
+    const err = new InputError(`${options.targetsDir}/${requested}.yaml`, '', 'no such system target', `pass --configuration with one of: ${names.join(', ')}`);
+    err.stack = err.message;
+    throw err;
+  }
 };

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InputDefinition, TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import type { InputDefinition } from '@nx/devkit/internal';
 import { BUILD_TARGET, FETCH_TARGET, buildTargetName, parseDependencyRef } from '../model/dependency-ref';
 import type { NodeDependencies } from '../model/graph';
 import type { LoadedRecipe } from '../model/recipe';
@@ -20,14 +22,22 @@ export interface TargetContext {
 }
 
 /**
- * The input naming the plugin's own code: its source files when the plugin lives in the
- * workspace (so `nx affected`, task-based in Nx 24, sees a change to it), else the installed
- * npm package's version.
+ * The input naming the plugin's own code, so `nx affected` (task-based in Nx 24) and the cache
+ * see a change to it: its source files when the plugin lives in the workspace; the npm package
+ * when the workspace declares `nx-distro` as a dependency; otherwise a runtime input printing
+ * the sha256 of the plugin's files (bin/plugin-identity.mjs).
  */
 export function pluginInput(workspaceRoot: string): InputDefinition {
   const rel = path.relative(workspaceRoot, PLUGIN_DIR).split(path.sep).join('/');
-  if (rel.startsWith('..') || rel.split('/').includes('node_modules')) return { externalDependencies: ['nx-distro'] };
-  return { fileset: `{workspaceRoot}/${rel}/**/*` };
+  if (!rel.startsWith('..') && !rel.split('/').includes('node_modules')) return { fileset: `{workspaceRoot}/${rel}/**/*` };
+  let declared = false;
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(workspaceRoot, 'package.json'), 'utf8'));
+    declared = Boolean(pkg.dependencies?.['nx-distro'] ?? pkg.devDependencies?.['nx-distro']);
+  } catch {
+    // no package.json: not declared
+  }
+  return declared ? { externalDependencies: ['nx-distro'] } : { runtime: `node ${rel}/bin/plugin-identity.mjs` };
 }
 
 /** The runtime input: `node <plugin>/bin/toolchain-identity.mjs <targetsDir>`, run from the workspace root. */

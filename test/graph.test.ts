@@ -1,0 +1,147 @@
+// Graph tests on real temporary workspaces: the nx CLI runs the nx-distro plugin over the
+// fixture recipes in test/fixtures/toolchain and the repo's system targets.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createWorkspace, type TestWorkspace } from './helpers/workspace';
+
+const RECIPES = ['binutils', 'gcc', 'lua', 'musl', 'ncurses', 'readline', 'syslinux'];
+const SYSTEM_TARGETS = ['aarch64', 'armv7h', 'riscv64', 'x86_64'];
+
+function deps(graph: any, task: string): string[] {
+  return graph.dependencies[task].map((d: { id: string } | string) => (typeof d === 'string' ? d : d.id)).sort();
+}
+
+describe('graph of the staged toolchain fixture', () => {
+  let ws: TestWorkspace;
+  before(() => {
+    ws = createWorkspace('toolchain');
+  });
+  after(() => ws.dispose());
+
+  it('makes one project per recipe', async () => {
+    const r = await ws.nx('show', 'projects', '--json');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(JSON.parse(r.stdout).sort(), RECIPES);
+  });
+
+  it('gives every per-arch target every system target as a configuration, and fetch none', async () => {
+    const r = await ws.nx('show', 'project', 'gcc', '--json');
+    assert.equal(r.exitCode, 0, r.all);
+    const p = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(p.targets).sort(), ['build', 'build--stage1', 'fetch']);
+    for (const t of ['build', 'build--stage1']) {
+      assert.deepEqual(Object.keys(p.targets[t].configurations).sort(), SYSTEM_TARGETS);
+      assert.equal(p.targets[t].configurations.armv7h.systemTarget, 'armv7h');
+    }
+    assert.deepEqual(p.targets.fetch.configurations ?? {}, {});
+    assert.equal(p.targets['build--stage1'].options.stage, 'stage1');
+    const inputs = JSON.stringify(p.targets.build.inputs);
+    assert.match(inputs, /\{projectRoot\}\/\*\*\/\*/);
+    assert.match(inputs, /\{workspaceRoot\}\/targets\/\*\.yaml/);
+    assert.match(inputs, /toolchain-identity/);
+    assert.match(inputs, /"dependentTasksOutputFiles":"\*\*\/\*\.pkg\.tar\.\*","transitive":false/);
+    assert.ok(!inputs.includes('^'), 'no transitive ^ inputs');
+  });
+
+  it('draws static project edges with their source file, the loop included', async () => {
+    const r = await ws.nx('graph', '--file=graph.json');
+    assert.equal(r.exitCode, 0, r.all);
+    const g = ws.readJson('graph.json').graph;
+    const edges = (p: string) => g.dependencies[p].map((d: any) => `${d.target}:${d.type}`).sort();
+    assert.deepEqual(edges('gcc'), ['binutils:static', 'musl:static']);
+    assert.deepEqual(edges('musl'), ['binutils:static', 'gcc:static']);
+    assert.deepEqual(edges('lua'), ['readline:static']);
+  });
+
+  it('resolves the loop into gcc:build--stage1 -> musl:build -> gcc:build, all for the requested system target', async () => {
+    const r = await ws.nx('run-many', '-t', 'build', '-c', 'armv7h', '--graph=tasks.json');
+    assert.equal(r.exitCode, 0, r.all);
+    const tg = ws.readJson('tasks.json').tasks;
+    assert.deepEqual(deps(tg, 'gcc:build:armv7h'), ['binutils:build:armv7h', 'gcc:fetch', 'musl:build:armv7h']);
+    assert.deepEqual(deps(tg, 'musl:build:armv7h'), ['binutils:build:armv7h', 'gcc:build--stage1:armv7h', 'musl:fetch']);
+    assert.deepEqual(deps(tg, 'gcc:build--stage1:armv7h'), ['binutils:build:armv7h', 'gcc:fetch']);
+    // readline's runtime depends (ncurses, and its musl) are staged into lua's sysroot with it.
+    assert.deepEqual(deps(tg, 'lua:build:armv7h'), ['lua:fetch', 'musl:build:armv7h', 'ncurses:build:armv7h', 'readline:build:armv7h']);
+    for (const [id, task] of Object.entries<any>(tg.tasks)) {
+      if (task.target.target === 'fetch') assert.equal(task.target.configuration, undefined, id);
+      else assert.equal(task.target.configuration, 'armv7h', `${id} must build for armv7h`);
+    }
+    assert.ok(tg.tasks['syslinux:build:armv7h'], 'an arch-limited recipe still has the configuration');
+  });
+
+  it('propagates the configuration through every dependency of one task', async () => {
+    const r = await ws.nx('run', 'gcc:build', '-c', 'riscv64', '--graph=one.json');
+    assert.equal(r.exitCode, 0, r.all);
+    const ids = Object.keys(ws.readJson('one.json').tasks.tasks).sort();
+    assert.deepEqual(ids, [
+      'binutils:build:riscv64', 'binutils:fetch', 'gcc:build--stage1:riscv64', 'gcc:build:riscv64', 'gcc:fetch', 'musl:build:riscv64', 'musl:fetch',
+    ]);
+  });
+
+  it('uses the default system target when no configuration is given', async () => {
+    const r = await ws.nx('run', 'musl:build', '--graph=default.json');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.ok(ws.readJson('default.json').tasks.tasks['gcc:build--stage1:x86_64']);
+  });
+
+  it('refuses a configuration that is not a system target before running anything', async () => {
+    // Nx alone would run the default configuration (x86_64) for an unknown one.
+    for (const args of [['run-many', '-t', 'build', '-c', 'mips'], ['run', 'musl:build:armv7']]) {
+      const r = await ws.nx(...args);
+      assert.notEqual(r.exitCode, 0, r.all);
+      assert.match(r.all, /targets\/(mips|armv7)\.yaml: no such system target; pass --configuration with one of: aarch64, armv7h, riscv64, x86_64/);
+      assert.doesNotMatch(r.all, /nx run /, 'no task may start');
+    }
+  });
+});
+
+describe('graph errors', () => {
+  it('fails with the loop when the stage is removed from gcc', async () => {
+    const ws = createWorkspace('toolchain');
+    try {
+      ws.write('recipes/musl/recipe.yaml', ws.read('recipes/musl/recipe.yaml').replace('gcc@stage1', 'gcc'));
+      const r = await ws.nx('show', 'projects');
+      assert.notEqual(r.exitCode, 0);
+      assert.match(r.all, /recipes\/gcc\/recipe\.yaml: dependency cycle: gcc -> musl -> gcc \(recipes: recipes\/gcc\/recipe\.yaml, recipes\/musl\/recipe\.yaml\); break it with a stage/);
+      assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
+    } finally {
+      ws.dispose();
+    }
+  });
+
+  it('reports every bad recipe of a run, one line each, and no stack trace', async () => {
+    const ws = createWorkspace('toolchain');
+    try {
+      const head = (name: string) => `name: ${name}\nversion: '1'\nrelease: 1\ndescription: d\nlicense: [MIT]\nhomepage: https://example.org/\n`;
+      ws.write('recipes/a/recipe.yaml', head('a').replace("version: '1'", 'version: 1-1'));
+      ws.write('recipes/b/recipe.yaml', `${head('b')}makedepends: [ncurse]\n`);
+      ws.write('recipes/c/recipe.yaml', `${head('c')}depends: [gcc@stage9]\n`);
+      ws.write('recipes/d/recipe.yaml', head('dd'));
+      ws.write('recipes/sys/musl/recipe.yaml', head('musl'));
+      const r = await ws.nx('show', 'projects');
+      assert.notEqual(r.exitCode, 0);
+      for (const expected of [
+        /recipes\/a\/recipe\.yaml: version: invalid value "1-1"/,
+        /recipes\/b\/recipe\.yaml: makedepends\[0\]: unknown recipe "ncurse"; did you mean "ncurses"\?/,
+        /recipes\/c\/recipe\.yaml: depends\[0\]: recipe "gcc" has no stage "stage9"; use one of: gcc@stage1/,
+        /recipes\/d\/recipe\.yaml: name: "dd" differs from the folder name "d"/,
+        /recipes\/sys\/musl\/recipe\.yaml: name: duplicate recipe name "musl" \(also recipes\/musl\/recipe\.yaml\)/,
+      ]) assert.match(r.all, expected);
+      assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
+    } finally {
+      ws.dispose();
+    }
+  });
+
+  it('reports a broken system target file with its field', async () => {
+    const ws = createWorkspace('toolchain');
+    try {
+      ws.write('targets/mips.yaml', 'arch: mips\ntriplet: mips linux\nkernel_arch: mips\nqemu: qemu-mips-static\ntoolchain: { kind: external, prefix: mips-linux-gnu-, sysroot: /usr/mips-linux-gnu }\npackage_sets: { base: { packages: [] } }\n');
+      const r = await ws.nx('show', 'projects');
+      assert.notEqual(r.exitCode, 0);
+      assert.match(r.all, /targets\/mips\.yaml: triplet: invalid value "mips linux"; give a GNU triplet such as aarch64-linux-gnu/);
+    } finally {
+      ws.dispose();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+
+/** The repository root (absolute). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** A real, throw-away Nx workspace in a temporary folder using this repo's nx and nx-distro. */
+export interface TestWorkspace {
+  /** Absolute path of the workspace root. */
+  readonly root: string;
+  /** Writes a file (workspace-relative path), creating folders. */
+  write(file: string, text: string): void;
+  /** Removes a file or folder (workspace-relative). */
+  remove(file: string): void;
+  /** Runs `nx ...` in the workspace without the daemon and with its own cache folders. */
+  nx(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; all: string }>;
+  /** Reads a text file (workspace-relative). */
+  read(file: string): string;
+  /** Reads a JSON file (workspace-relative). */
+  readJson<T = any>(file: string): T;
+  /** Deletes the workspace. */
+  dispose(): void;
+}
+
+/**
+ * Creates a workspace with nx.json registering nx-distro, `node_modules` linked to this
+ * repo's, the repo's `targets/` copied, and the given fixture folder copied into `recipes/`.
+ * @param fixture folder under test/fixtures whose subfolders are recipes, or undefined for none
+ */
+export function createWorkspace(fixture?: string): TestWorkspace {
+  const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-ws-'));
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'test-ws', private: true }, null, 2));
+  writeFileSync(
+    path.join(root, 'nx.json'),
+    JSON.stringify({ plugins: [{ plugin: 'nx-distro', options: { defaultSystemTarget: 'x86_64' } }] }, null, 2),
+  );
+  // Nx loads the plugin's TypeScript with swc, which takes its module format from here.
+  writeFileSync(
+    path.join(root, 'tsconfig.base.json'),
+    JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }, null, 2),
+  );
+  cpSync(path.join(REPO_ROOT, 'targets'), path.join(root, 'targets'), { recursive: true });
+  mkdirSync(path.join(root, 'recipes'));
+  if (fixture) cpSync(path.join(REPO_ROOT, 'test', 'fixtures', fixture), path.join(root, 'recipes'), { recursive: true });
+  return {
+    root,
+    write(file, text) {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      writeFileSync(path.join(root, file), text);
+    },
+    remove(file) {
+      rmSync(path.join(root, file), { recursive: true, force: true });
+    },
+    async nx(...args) {
+      const r = await execa(path.join(REPO_ROOT, 'node_modules', '.bin', 'nx'), args, {
+        cwd: root,
+        reject: false,
+        all: true,
+        env: {
+          NX_DAEMON: 'false',
+          NX_NO_CLOUD: 'true',
+          NX_CACHE_DIRECTORY: path.join(root, '.nx-test', 'cache'),
+          NX_WORKSPACE_DATA_DIRECTORY: path.join(root, '.nx-test', 'data'),
+          NX_TUI: 'false',
+          FORCE_COLOR: '0',
+        },
+        timeout: 180_000,
+      });
+      return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+    },
+    read(file) {
+      return readFileSync(path.join(root, file), 'utf8');
+    },
+    readJson(file) {
+      return JSON.parse(readFileSync(path.join(root, file), 'utf8'));
+    },
+    dispose() {
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
