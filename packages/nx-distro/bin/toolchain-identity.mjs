@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { CORE_SCHEMA, load } from 'js-yaml';
 
 const dir = process.argv[2] ?? 'targets';
 
@@ -44,7 +44,7 @@ const lines = [];
 for (const f of files) {
   let t;
   try {
-    t = parse(readFileSync(path.join(dir, f), 'utf8'));
+    t = load(readFileSync(path.join(dir, f), 'utf8'), { schema: CORE_SCHEMA });
   } catch {
     continue; // the plugin reports a broken target file; nothing to identify here
   }

@@ -50,7 +50,8 @@ describe('loadRecipe', () => {
     ['bad arch', `${GOOD}arch: all\n`, /: arch: invalid value "all"; expected: pacman arch names/],
     ['patch without upstream', `${GOOD}patches:\n  - file: fix.patch\n`, /: patches\[0\]: missing required field "upstream"/],
     ['patch upstream not a URL', `${GOOD}patches:\n  - file: fix.patch\n    upstream: see mailing list\n`, /: patches\[0\]\.upstream: invalid value "see mailing list"; give the http\(s\) link/],
-    ['invalid YAML', 'name: zlib\n  version: [', /^recipes\/zlib\/recipe\.yaml: line 1 column 7: invalid YAML: Nested mappings are not allowed in compact mappings$/],
+    ['invalid YAML', 'name: zlib\n  version: [', /^recipes\/zlib\/recipe\.yaml: line 2 column 10: invalid YAML: bad indentation of a mapping entry$/],
+    ['unquoted all-digit sum', GOOD.replace(/sha256: \w+/, `sha256: ${'1234567890'.repeat(6)}1234`), /: sources\[0\]\.sha256: must be string, not [0-9.e+]+; quote the value/],
     ['not a mapping', '- a\n- b\n', /: must be object, not \["a","b"\]$/],
   ];
   for (const [what, text, expected] of cases) {

@@ -115,6 +115,9 @@ function toInputErrors(file: string, data: unknown, errors: ErrorObject[]): Inpu
         break;
       case 'type':
         problem = `must be ${(e.params as { type: string }).type}, not ${describe(value)}`;
+        if ((e.params as { type: string }).type === 'string' && typeof value !== 'object') {
+          fix = 'quote the value (YAML reads unquoted digits, true/false and dates as other types)';
+        }
         break;
       case 'anyOf':
       case 'oneOf': {

@@ -60,6 +60,12 @@ function dependsOnBuilds(deps: NodeDependencies): TargetDependencyConfig[] {
     .map(([target, projects]) => ({ target, projects: projects.sort(), params: 'ignore' as const }));
 }
 
+// Target descriptions are shared constants: per-recipe text would add megabytes to a
+// 10k-recipe graph that Nx then copies between processes and caches (measured, tools/bench/graph).
+const FETCH_METADATA = { description: 'Fetch and verify the sources (arch-independent).' };
+const BUILD_METADATA = { description: "Build the package for the configuration's system target." };
+const STAGE_METADATA = { description: "Build this stage (a reduced build that breaks a dependency loop) for the configuration's system target." };
+
 /**
  * The `fetch` target: arch-independent (no configurations), its cache key is the recipe
  * folder and the plugin's code.
@@ -70,11 +76,7 @@ export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfigur
     cache: true,
     inputs: ['{projectRoot}/**/*', ctx.pluginInput],
     outputs: [`{workspaceRoot}/${ctx.options.distDir}/sources/${r.recipe.name}`],
-    options: { recipe: r.file },
-    metadata: {
-      description: `Fetch and verify the sources of ${r.recipe.name} ${r.recipe.version} (arch-independent).`,
-      technologies: ['nx-distro'],
-    },
+    metadata: FETCH_METADATA,
   };
 }
 
@@ -88,7 +90,6 @@ export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfigur
 export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: NodeDependencies, ctx: TargetContext): TargetConfiguration {
   const configurations: Record<string, Record<string, string>> = {};
   for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
-  const what = stage ? `the ${stage} build of ${r.recipe.name}` : `${r.recipe.name} ${r.recipe.version}-${r.recipe.release}`;
   const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/packages/${r.recipe.name}${stage ? `@${stage}` : ''}`;
   return {
     executor: 'nx-distro:build',
@@ -102,13 +103,10 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
     ],
     outputs: [out],
     dependsOn: [FETCH_TARGET, ...dependsOnBuilds(deps)],
-    options: { recipe: r.file, ...(stage ? { stage } : {}) },
+    ...(stage ? { options: { stage } } : {}),
     configurations,
     defaultConfiguration: ctx.options.defaultSystemTarget,
-    metadata: {
-      description: `Build ${what} for the configuration's system target.`,
-      technologies: ['nx-distro'],
-    },
+    metadata: stage ? STAGE_METADATA : BUILD_METADATA,
   };
 }
 

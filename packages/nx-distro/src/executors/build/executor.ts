@@ -4,13 +4,8 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../../model/errors';
 import { loadRecipe } from '../../model/recipe';
 import { loadSystemTargets, recipeSupportsArch } from '../../model/system-target';
-import { normalizeOptions } from '../../plugin/options';
+import { pluginOptionsOf, recipeFileOf } from '../context';
 import type { BuildExecutorOptions } from './schema';
-
-function pluginOptions(context: ExecutorContext) {
-  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
-  return normalizeOptions(typeof entry === 'object' ? (entry.options as object) : undefined);
-}
 
 /**
  * `nx-distro:build`: builds one recipe (or stage) for one system target.
@@ -24,12 +19,15 @@ function pluginOptions(context: ExecutorContext) {
 export default async function buildExecutor(options: BuildExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
     const root = context.root;
-    const { targetsDir } = pluginOptions(context);
-    const systemTarget = loadSystemTargets(root, targetsDir).find((t) => t.name === options.systemTarget);
+    const { targetsDir } = pluginOptionsOf(context);
+    const systemTargets = loadSystemTargets(root, targetsDir);
+    const systemTarget = systemTargets.find((t) => t.name === options.systemTarget);
     if (!systemTarget) {
-      throw new InputError(`${targetsDir}/${options.systemTarget}.yaml`, '', 'no such system target', `pass --configuration=<name> with a file in ${targetsDir}/`);
+      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
+        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
     }
-    const { recipe } = loadRecipe(root, options.recipe, readFileSync(path.join(root, options.recipe), 'utf8'));
+    const recipeFile = options.recipe ?? recipeFileOf(context);
+    const { recipe } = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
     const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
     if (!recipeSupportsArch(recipe.arch, systemTarget.target.arch)) {
       logger.info(`${what}: nothing to build for ${systemTarget.name} (arch ${systemTarget.target.arch} is not in the recipe's arch list: ${(recipe.arch as string[]).join(', ')})`);

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Graph benchmark: times `nx show projects` and `nx graph --file` on synthetic recipe trees,
+// with nx-distro and, in the same run on the same tree, with a trivial plugin (the baseline),
+// and prints the ratios. Cold = no daemon and an empty workspace-data folder (no project graph
+// cache, no parse cache); warm = no daemon, data folder kept; daemon = a running Nx daemon
+// that has computed the graph once.
+//
+//   node tools/bench/graph/run.mjs [--sizes=1000,10000,30000] [--repeat=3]
+//
+// Bars (issue 2): nx-distro cold at most 1.25x the trivial plugin at 10k recipes, and a warm
+// daemon graph under 2 s at 10k.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateRecipes } from './generate.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..', '..');
+const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;
+const sizes = arg('sizes', '1000,10000,30000').split(',').map(Number);
+const repeat = Number(arg('repeat', '3'));
+const nxBin = path.join(repo, 'node_modules', '.bin', 'nx');
+
+function workspace(count, plugin) {
+  const root = mkdtempSync(path.join(tmpdir(), `nx-distro-bench-${count}-`));
+  symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'));
+  writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'bench', private: true }));
+  writeFileSync(path.join(root, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }));
+  cpSync(path.join(repo, 'targets'), path.join(root, 'targets'), { recursive: true });
+  cpSync(path.join(here, 'trivial-plugin.js'), path.join(root, 'trivial-plugin.js'));
+  generateRecipes(root, count);
+  setPlugin(root, plugin);
+  return root;
+}
+
+function setPlugin(root, plugin) {
+  writeFileSync(path.join(root, 'nx.json'), JSON.stringify({ plugins: [plugin === 'nx-distro' ? 'nx-distro' : './trivial-plugin.js'] }));
+}
+
+function env(root, daemon) {
+  return {
+    ...process.env,
+    NX_DAEMON: daemon ? 'true' : 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    NX_WORKSPACE_DATA_DIRECTORY: path.join(root, '.nx', 'workspace-data'),
+    NX_CACHE_DIRECTORY: path.join(root, '.nx', 'cache'),
+  };
+}
+
+/** Runs nx once and returns its wall time in seconds; fails loudly on a non-zero exit. */
+function timeNx(root, args, daemon = false) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(nxBin, args, { cwd: root, env: env(root, daemon), encoding: 'utf8', maxBuffer: 1 << 30 });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`nx ${args.join(' ')} failed in ${root}:\n${r.stdout}\n${r.stderr}`);
+  return secs;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (s) => `${s.toFixed(2)} s`;
+
+function measure(root, plugin, reps) {
+  setPlugin(root, plugin);
+  const clean = () => rmSync(path.join(root, '.nx'), { recursive: true, force: true });
+  const cold = { show: [], graph: [] };
+  for (let i = 0; i < reps; i++) {
+    clean();
+    cold.show.push(timeNx(root, ['show', 'projects']));
+    clean();
+    cold.graph.push(timeNx(root, ['graph', '--file=graph.json']));
+  }
+  const warm = [];
+  for (let i = 0; i < reps; i++) warm.push(timeNx(root, ['graph', '--file=graph.json']));
+  // Daemon: start it, let it compute the graph once, then time graph requests against it.
+  clean();
+  execFileSync(nxBin, ['daemon', '--start'], { cwd: root, env: env(root, true), stdio: 'ignore' });
+  timeNx(root, ['show', 'projects'], true);
+  const daemon = [];
+  for (let i = 0; i < reps; i++) daemon.push(timeNx(root, ['graph', '--file=graph.json'], true));
+  execFileSync(nxBin, ['daemon', '--stop'], { cwd: root, env: env(root, true), stdio: 'ignore' });
+  return { showCold: median(cold.show), graphCold: median(cold.graph), graphWarm: median(warm), graphDaemon: median(daemon) };
+}
+
+let failed = false;
+console.log(`graph benchmark: median of ${repeat} run(s) per figure (30k: 1 run), ${new Date().toISOString()}`);
+for (const n of sizes) {
+  const reps = n >= 30000 ? 1 : repeat;
+  const root = workspace(n, 'trivial');
+  try {
+    const base = measure(root, 'trivial', reps);
+    const ours = measure(root, 'nx-distro', reps);
+    console.log(`\n${n} recipes                 trivial     nx-distro   ratio`);
+    for (const [k, label] of [['showCold', 'show projects, cold'], ['graphCold', 'graph --file, cold'], ['graphWarm', 'graph --file, warm'], ['graphDaemon', 'graph --file, daemon']]) {
+      console.log(`  ${label.padEnd(22)} ${fmt(base[k]).padStart(9)}  ${fmt(ours[k]).padStart(10)}   ${(ours[k] / base[k]).toFixed(2)}x`);
+    }
+    if (n === 10000) {
+      const coldRatio = Math.max(ours.showCold / base.showCold, ours.graphCold / base.graphCold);
+      const okCold = coldRatio <= 1.25;
+      const okDaemon = ours.graphDaemon < 2;
+      console.log(`  bar: cold ratio ${coldRatio.toFixed(2)}x <= 1.25x: ${okCold ? 'met' : 'NOT MET'}; daemon graph ${fmt(ours.graphDaemon)} < 2 s: ${okDaemon ? 'met' : 'NOT MET'}`);
+      failed ||= !okCold || !okDaemon;
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+process.exit(failed ? 1 : 0);
