@@ -84,6 +84,18 @@ describe('graph of the staged toolchain fixture', () => {
     assert.ok(ws.readJson('default.json').tasks.tasks['gcc:build--stage1:x86_64']);
   });
 
+  it('makes an arch-limited recipe an explicit, logged no-op for another arch, and never builds it for x86_64', async () => {
+    const r = await ws.nx('run', 'syslinux:build:aarch64', '--exclude-task-dependencies', '--skip-nx-cache');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.all, /syslinux: nothing to build for aarch64 \(arch aarch64 is not in the recipe's arch list: x86_64\)/);
+  });
+
+  it('stops a build that it cannot do yet with a clear error instead of pretending', async () => {
+    const r = await ws.nx('run', 'binutils:build:riscv64', '--exclude-task-dependencies', '--skip-nx-cache');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /binutils: building for riscv64 \(riscv64-linux-gnu\) is not implemented yet: no package was written/);
+  });
+
   it('refuses a configuration that is not a system target before running anything', async () => {
     // Nx alone would run the default configuration (x86_64) for an unknown one.
     for (const args of [['run-many', '-t', 'build', '-c', 'mips'], ['run', 'musl:build:armv7']]) {
