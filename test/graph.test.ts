@@ -1,7 +1,7 @@
 // Graph tests on real temporary workspaces: the nx CLI runs the nx-distro plugin over the
 // fixture recipes in test/fixtures/toolchain and the repo's system targets.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createWorkspace, type TestWorkspace } from './helpers/workspace';
 
 const RECIPES = ['binutils', 'gcc', 'lua', 'musl', 'ncurses', 'readline', 'syslinux'];
@@ -108,52 +108,43 @@ describe('graph of the staged toolchain fixture', () => {
 });
 
 describe('graph errors', () => {
+  let ws: TestWorkspace;
+  beforeEach(() => {
+    ws = createWorkspace('toolchain');
+  });
+  afterEach(() => ws.dispose());
+
   it('fails with the loop when the stage is removed from gcc', async () => {
-    const ws = createWorkspace('toolchain');
-    try {
-      ws.write('recipes/musl/recipe.yaml', ws.read('recipes/musl/recipe.yaml').replace('gcc@stage1', 'gcc'));
-      const r = await ws.nx('show', 'projects');
-      assert.notEqual(r.exitCode, 0);
-      assert.match(r.all, /recipes\/gcc\/recipe\.yaml: dependency cycle: gcc -> musl -> gcc \(recipes: recipes\/gcc\/recipe\.yaml, recipes\/musl\/recipe\.yaml\); break it with a stage/);
-      assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
-    } finally {
-      ws.dispose();
-    }
+    ws.write('recipes/musl/recipe.yaml', ws.read('recipes/musl/recipe.yaml').replace('gcc@stage1', 'gcc'));
+    const r = await ws.nx('show', 'projects');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /recipes\/gcc\/recipe\.yaml: dependency cycle: gcc -> musl -> gcc \(recipes: recipes\/gcc\/recipe\.yaml, recipes\/musl\/recipe\.yaml\); break it with a stage/);
+    assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
   });
 
   it('reports every bad recipe of a run, one line each, and no stack trace', async () => {
-    const ws = createWorkspace('toolchain');
-    try {
-      const head = (name: string) => `name: ${name}\nversion: '1'\nrelease: 1\ndescription: d\nlicense: [MIT]\nhomepage: https://example.org/\n`;
-      ws.write('recipes/a/recipe.yaml', head('a').replace("version: '1'", 'version: 1-1'));
-      ws.write('recipes/b/recipe.yaml', `${head('b')}makedepends: [ncurse]\n`);
-      ws.write('recipes/c/recipe.yaml', `${head('c')}depends: [gcc@stage9]\n`);
-      ws.write('recipes/d/recipe.yaml', head('dd'));
-      ws.write('recipes/sys/musl/recipe.yaml', head('musl'));
-      const r = await ws.nx('show', 'projects');
-      assert.notEqual(r.exitCode, 0);
-      for (const expected of [
-        /recipes\/a\/recipe\.yaml: version: invalid value "1-1"/,
-        /recipes\/b\/recipe\.yaml: makedepends\[0\]: unknown recipe "ncurse"; did you mean "ncurses"\?/,
-        /recipes\/c\/recipe\.yaml: depends\[0\]: recipe "gcc" has no stage "stage9"; use one of: gcc@stage1/,
-        /recipes\/d\/recipe\.yaml: name: "dd" differs from the folder name "d"/,
-        /recipes\/sys\/musl\/recipe\.yaml: name: duplicate recipe name "musl" \(also recipes\/musl\/recipe\.yaml\)/,
-      ]) assert.match(r.all, expected);
-      assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
-    } finally {
-      ws.dispose();
-    }
+    const head = (name: string) => `name: ${name}\nversion: '1'\nrelease: 1\ndescription: d\nlicense: [MIT]\nhomepage: https://example.org/\n`;
+    ws.write('recipes/a/recipe.yaml', head('a').replace("version: '1'", 'version: 1-1'));
+    ws.write('recipes/b/recipe.yaml', `${head('b')}makedepends: [ncurse]\n`);
+    ws.write('recipes/c/recipe.yaml', `${head('c')}depends: [gcc@stage9]\n`);
+    ws.write('recipes/d/recipe.yaml', head('dd'));
+    ws.write('recipes/sys/musl/recipe.yaml', head('musl'));
+    const r = await ws.nx('show', 'projects');
+    assert.notEqual(r.exitCode, 0);
+    for (const expected of [
+      /recipes\/a\/recipe\.yaml: version: invalid value "1-1"/,
+      /recipes\/b\/recipe\.yaml: makedepends\[0\]: unknown recipe "ncurse"; did you mean "ncurses"\?/,
+      /recipes\/c\/recipe\.yaml: depends\[0\]: recipe "gcc" has no stage "stage9"; use one of: gcc@stage1/,
+      /recipes\/d\/recipe\.yaml: name: "dd" differs from the folder name "d"/,
+      /recipes\/sys\/musl\/recipe\.yaml: name: duplicate recipe name "musl" \(also recipes\/musl\/recipe\.yaml\)/,
+    ]) assert.match(r.all, expected);
+    assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
   });
 
   it('reports a broken system target file with its field', async () => {
-    const ws = createWorkspace('toolchain');
-    try {
-      ws.write('targets/mips.yaml', 'arch: mips\ntriplet: mips linux\nkernel_arch: mips\nqemu: qemu-mips-static\ntoolchain: { kind: external, prefix: mips-linux-gnu-, sysroot: /usr/mips-linux-gnu }\npackage_sets: { base: { packages: [] } }\n');
-      const r = await ws.nx('show', 'projects');
-      assert.notEqual(r.exitCode, 0);
-      assert.match(r.all, /targets\/mips\.yaml: triplet: invalid value "mips linux"; give a GNU triplet such as aarch64-linux-gnu/);
-    } finally {
-      ws.dispose();
-    }
+    ws.write('targets/mips.yaml', 'arch: mips\ntriplet: mips linux\nkernel_arch: mips\nqemu: qemu-mips-static\ntoolchain: { kind: external, prefix: mips-linux-gnu-, sysroot: /usr/mips-linux-gnu }\npackage_sets: { base: { packages: [] } }\n');
+    const r = await ws.nx('show', 'projects');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /targets\/mips\.yaml: triplet: invalid value "mips linux"; give a GNU triplet such as aarch64-linux-gnu/);
   });
 });

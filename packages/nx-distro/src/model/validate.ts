@@ -42,14 +42,8 @@ function describe(value: unknown): string {
   return s === undefined ? String(value) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-function valueAt(data: unknown, instancePath: string): unknown {
-  let v: any = data;
-  for (const raw of instancePath.split('/').slice(1)) v = v?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
-  return v;
-}
-
 /** Turns Ajv's errors into one {@link InputError} per faulty field (the most telling one). */
-function toInputErrors(file: string, data: unknown, errors: ErrorObject[]): InputError[] {
+function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
   // anyOf/oneOf/if report their branch failures too; keep only the summary at that path.
   const summarised = new Set(
     errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath),
@@ -60,7 +54,7 @@ function toInputErrors(file: string, data: unknown, errors: ErrorObject[]): Inpu
     if (e.keyword === 'if') continue;
     if (summarised.has(e.instancePath) && e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
     let field = fieldPath(e.instancePath);
-    const value = valueAt(data, e.instancePath);
+    const value = e.data; // Ajv's verbose mode gives the failing value
     let problem: string;
     let fix: string | undefined;
     switch (e.keyword) {
@@ -153,7 +147,7 @@ function toInputErrors(file: string, data: unknown, errors: ErrorObject[]): Inpu
  * @returns `[]` when valid (then `data` is a {@link Recipe}), else one error per faulty field
  */
 export function validateRecipeData(file: string, data: unknown): InputError[] {
-  return validators.recipe(data) ? [] : toInputErrors(file, data, validators.recipe.errors ?? []);
+  return validators.recipe(data) ? [] : toInputErrors(file, validators.recipe.errors ?? []);
 }
 
 /**
@@ -163,5 +157,5 @@ export function validateRecipeData(file: string, data: unknown): InputError[] {
  * @returns `[]` when valid (then `data` is a {@link SystemTarget}), else one error per faulty field
  */
 export function validateSystemTargetData(file: string, data: unknown): InputError[] {
-  return validators.target(data) ? [] : toInputErrors(file, data, validators.target.errors ?? []);
+  return validators.target(data) ? [] : toInputErrors(file, validators.target.errors ?? []);
 }
