@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
 import { InputError, InputErrors } from './errors';
+import { distfileName } from '../sources/distfile';
 import { validateRecipeData } from './validate';
 import { parseYamlFile } from './yaml-file';
 import type { Recipe, Stage } from './recipe.generated';
@@ -90,6 +91,29 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
       errors.push(new InputError(file, `patches[${i}].file`, `"${p.file}" not found in ${root}/`, 'add the patch file beside recipe.yaml'));
     }
   });
+  (recipe.patches ?? []).forEach((p, i) => {
+    if (!isHttpUrl(p.upstream)) {
+      errors.push(new InputError(file, `patches[${i}].upstream`, `"${p.upstream}" is not a valid http(s) URL`, 'link the bug report or commit that carries the change'));
+    }
+  });
+  const names = new Map<string, number>();
+  (recipe.sources ?? []).forEach((s, i) => {
+    const name = distfileName(s);
+    if (!name || name === '.' || name === '..') {
+      errors.push(new InputError(file, `sources[${i}]`, 'the URL does not end with a file name', 'add `filename:`'));
+    } else if (names.has(name)) {
+      errors.push(new InputError(file, `sources[${i}]`, `distfile name "${name}" is also used by sources[${names.get(name)}]`, 'give one of them another `filename:`'));
+    } else names.set(name, i);
+  });
   if (errors.length) throw new InputErrors(errors);
   return { file, root, recipe };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }

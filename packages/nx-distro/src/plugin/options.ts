@@ -9,6 +9,22 @@ export interface NxDistroPluginOptions {
   defaultSystemTarget?: string;
   /** Workspace-relative folder for task outputs (`<distDir>/<systemTarget>/...`). Default `dist`. */
   distDir?: string;
+  /**
+   * The distfiles store (absolute, or relative to the workspace root). The environment variable
+   * `NX_DISTRO_DISTFILES` overrides it. Default `$XDG_CACHE_HOME/nx-distro/distfiles`
+   * (`~/.cache/nx-distro/distfiles`), shared by every workspace of the user.
+   */
+  distfilesDir?: string;
+  /**
+   * Distfile mirrors tried before each recipe's URLs, in order: http(s) or file URLs, or absolute
+   * folders, laid out as `by-sha256/<sha256>/<filename>` or flat. The environment variable
+   * `NX_DISTRO_MIRRORS` (space-separated, like GENTOO_MIRRORS) replaces the list. Default none.
+   */
+  mirrors?: string[];
+  /** Seconds without a byte before an http(s) download attempt is aborted. Default 30. */
+  fetchTimeoutSeconds?: number;
+  /** Further attempts after a transient http(s) failure. Default 2. */
+  fetchRetries?: number;
 }
 
 /** Options with every default filled in. */
@@ -20,6 +36,10 @@ export function normalizeOptions(options: NxDistroPluginOptions | undefined): No
     targetsDir: stripSlashes(options?.targetsDir ?? 'targets'),
     defaultSystemTarget: options?.defaultSystemTarget ?? 'x86_64',
     distDir: stripSlashes(options?.distDir ?? 'dist'),
+    distfilesDir: options?.distfilesDir ?? '',
+    mirrors: options?.mirrors ?? [],
+    fetchTimeoutSeconds: options?.fetchTimeoutSeconds ?? 30,
+    fetchRetries: options?.fetchRetries ?? 2,
   };
 }
 

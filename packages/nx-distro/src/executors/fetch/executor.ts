@@ -1,12 +1,51 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { recipeFileOf } from '../context';
+import { InputError, InputErrors } from '../../model/errors';
+import { loadRecipe } from '../../model/recipe';
+import { distfileName, sourceUrls } from '../../sources/distfile';
+import { publishDistfiles, type PublishedDistfile } from '../../sources/distfiles-output';
+import { FetchError, fetchDistfile } from '../../sources/fetch';
+import { fetchSetup } from '../../sources/settings';
+import { pluginOptionsOf, recipeFileOf } from '../context';
 import type { FetchExecutorOptions } from './schema';
 
 /**
- * `nx-distro:fetch`: makes a recipe's sources available, verified. Not implemented yet: it
- * fails with that message rather than pretend to have fetched anything.
+ * `nx-distro:fetch`: makes a recipe's sources available, verified. Every `sources` entry is
+ * taken from the distfiles store (re-verified) or fetched into it (mirrors, URLs, Debian source
+ * package), then the output folder `<distDir>/sources/<name>/` gets the files (hard links) and a
+ * `SHA256SUMS` list. Arch-independent; Nx caches the output, so a remote cache can restore it
+ * on a machine that never downloaded anything.
+ * @returns `{ success }`; a user's mistake or an unavailable file is logged as one line, never thrown
  */
 export default async function fetchExecutor(options: FetchExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  logger.error(`${options.recipe ?? recipeFileOf(context)}: fetching sources is not implemented yet: nothing was fetched`);
-  return { success: false };
+  try {
+    const root = context.root;
+    const pluginOptions = pluginOptionsOf(context);
+    const recipeFile = options.recipe ?? recipeFileOf(context);
+    const { recipe } = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
+    const { store, settings } = fetchSetup(root, pluginOptions);
+    const published: PublishedDistfile[] = [];
+    const sources = recipe.sources ?? [];
+    for (const [index, source] of sources.entries()) {
+      const filename = distfileName(source);
+      const outcome = await fetchDistfile(
+        store,
+        { recipeFile, index, filename, sha256: source.sha256, urls: sourceUrls(source), apt: source.apt },
+        settings,
+        (line) => logger.info(`${recipe.name}: ${line}`),
+      );
+      if (outcome.from === 'store') logger.info(`${recipe.name}: ${filename}: in the distfiles store, sha256 verified`);
+      published.push({ filename, sha256: source.sha256, path: outcome.path });
+    }
+    await publishDistfiles(path.join(root, pluginOptions.distDir, 'sources', recipe.name), published);
+    logger.info(`${recipe.name}: ${sources.length} source file(s) ready in ${pluginOptions.distDir}/sources/${recipe.name} (store ${store.root})`);
+    return { success: true };
+  } catch (e) {
+    if (e instanceof InputError || e instanceof InputErrors || e instanceof FetchError) {
+      logger.error(e.message);
+      return { success: false };
+    }
+    throw e;
+  }
 }

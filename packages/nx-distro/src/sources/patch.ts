@@ -1,0 +1,57 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+
+/** One patch to apply: the recipe's `patches[index]` entry, resolved. */
+export interface PatchRequest {
+  /** Absolute path of the patch file. */
+  readonly file: string;
+  /** The name shown in messages: workspace-relative path (`recipes/musl/fix.patch`). */
+  readonly name: string;
+}
+
+/**
+ * A patch that did not apply. `message` starts with one line naming the patch and the failed
+ * hunks as GNU patch reported them, followed by the rejected hunk(s) (the `.rej` content).
+ */
+export class PatchError extends Error {
+  constructor(
+    message: string,
+    readonly patchName: string,
+    readonly rejected: string,
+  ) {
+    super(message);
+    this.name = 'PatchError';
+  }
+}
+
+/**
+ * Applies patches in order to `srcdir` with GNU patch: `patch -p1 --forward --batch
+ * --no-backup-if-mismatch` (`-p1` strips the `a/` and `b/` prefixes of git and quilt patches;
+ * `--forward` refuses a patch that looks already applied instead of reversing it). GNU patch
+ * itself refuses file names outside the tree ("potentially dangerous file name").
+ * @param srcdir absolute source tree
+ * @throws {PatchError} at the first patch that does not apply fully; the tree is then partly
+ *   patched and must be thrown away (callers prepare sources in a scratch folder)
+ */
+export async function applyPatches(srcdir: string, patches: readonly PatchRequest[]): Promise<void> {
+  for (const p of patches) {
+    const rej = path.join(path.dirname(srcdir), `.${path.basename(srcdir)}.${process.pid}.rej`);
+    await fs.rm(rej, { force: true });
+    const r = await execa('patch', ['-p1', '--forward', '--batch', '--no-backup-if-mismatch', `--reject-file=${rej}`, '-i', p.file], {
+      cwd: srcdir,
+      reject: false,
+      all: true,
+      env: { LC_ALL: 'C' },
+    });
+    if (r.exitCode === 0) continue;
+    const rejected = await fs.readFile(rej, 'utf8').catch(() => '');
+    await fs.rm(rej, { force: true });
+    const report = (r.all ?? '')
+      .split('\n')
+      .filter((l) => /FAILED|can't find file|malformed|dangerous|Reversed|Only garbage|No file to patch|Skipping/i.test(l))
+      .map((l) => l.trim());
+    const summary = report.length ? report.join('; ') : `patch exited with ${r.exitCode}`;
+    throw new PatchError(`${p.name}: does not apply: ${summary}; refresh the patch against this version${rejected ? `\nrejected hunk(s):\n${rejected.trimEnd()}` : ''}`, p.name, rejected);
+  }
+}
