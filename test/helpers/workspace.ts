@@ -14,6 +14,11 @@ export interface TestWorkspace {
   write(file: string, text: string): void;
   /** Removes a file or folder (workspace-relative). */
   remove(file: string): void;
+  /**
+   * Extra environment of every `nx` run; starts with `NX_DISTRO_DISTFILES` set to the
+   * workspace's own empty store (`<root>/.distfiles`) and no `NX_DISTRO_MIRRORS`.
+   */
+  readonly env: Record<string, string | undefined>;
   /** Runs `nx ...` in the workspace without the daemon and with its own cache folders. */
   nx(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; all: string }>;
   /** Reads a text file (workspace-relative). */
@@ -45,8 +50,10 @@ export function createWorkspace(fixture?: string): TestWorkspace {
   cpSync(path.join(REPO_ROOT, 'targets'), path.join(root, 'targets'), { recursive: true });
   mkdirSync(path.join(root, 'recipes'));
   if (fixture) cpSync(path.join(REPO_ROOT, 'test', 'fixtures', fixture), path.join(root, 'recipes'), { recursive: true });
+  const env: Record<string, string | undefined> = { NX_DISTRO_DISTFILES: path.join(root, '.distfiles'), NX_DISTRO_MIRRORS: undefined };
   return {
     root,
+    env,
     write(file, text) {
       mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       writeFileSync(path.join(root, file), text);
@@ -66,8 +73,9 @@ export function createWorkspace(fixture?: string): TestWorkspace {
           NX_WORKSPACE_DATA_DIRECTORY: path.join(root, '.nx-test', 'data'),
           NX_TUI: 'false',
           FORCE_COLOR: '0',
+          ...env,
         },
-        timeout: 180_000,
+        timeout: 600_000,
       });
       return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
     },

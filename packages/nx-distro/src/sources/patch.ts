@@ -47,10 +47,16 @@ export async function applyPatches(srcdir: string, patches: readonly PatchReques
     if (r.exitCode === 0) continue;
     const rejected = await fs.readFile(rej, 'utf8').catch(() => '');
     await fs.rm(rej, { force: true });
-    const report = (r.all ?? '')
-      .split('\n')
-      .filter((l) => /FAILED|can't find file|malformed|dangerous|Reversed|Only garbage|No file to patch|Skipping/i.test(l))
-      .map((l) => l.trim());
+    // GNU patch names the file ("patching file src/a.c") before that file's hunk results.
+    let current = '';
+    const report: string[] = [];
+    for (const raw of (r.all ?? '').split('\n')) {
+      const line = raw.replace(/ -- saving rejects to file .*$/, '').trim();
+      const m = /^(?:checking|patching) file '?([^']+?)'?$/.exec(line);
+      if (m) current = m[1];
+      else if (/^Hunk #\d+ FAILED/.test(line)) report.push(`${current}: ${line.replace(/\.$/, '')}`);
+      else if (/can't find file|malformed|dangerous|Reversed|Only garbage|No file to patch/i.test(line)) report.push(line);
+    }
     const summary = report.length ? report.join('; ') : `patch exited with ${r.exitCode}`;
     throw new PatchError(`${p.name}: does not apply: ${summary}; refresh the patch against this version${rejected ? `\nrejected hunk(s):\n${rejected.trimEnd()}` : ''}`, p.name, rejected);
   }

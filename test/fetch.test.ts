@@ -1,0 +1,75 @@
+/**
+ * End to end: `nx run-many -t fetch` on the repository's real recipes in a fresh workspace with
+ * an empty distfiles store. The real providers run: upstream URLs are tried (and fail here: only
+ * Debian's archive is reachable), then Debian's source packages through apt.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { load } from 'js-yaml';
+import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+
+interface RecipeSources { name: string; sources?: { sha256: string; url?: string; urls?: string[]; filename?: string }[] }
+
+const recipes: RecipeSources[] = readdirSync(path.join(REPO_ROOT, 'recipes'))
+  .map((d) => load(readFileSync(path.join(REPO_ROOT, 'recipes', d, 'recipe.yaml'), 'utf8')) as RecipeSources)
+  .sort((a, b) => a.name.localeCompare(b.name));
+const fileName = (s: NonNullable<RecipeSources['sources']>[number]) => s.filename ?? decodeURIComponent(new URL(s.url ?? s.urls![0]).pathname.split('/').pop()!);
+
+describe('fetch on the real recipes', () => {
+  let ws: TestWorkspace;
+  before(() => {
+    ws = createWorkspace();
+    cpSync(path.join(REPO_ROOT, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
+  });
+  after(() => ws.dispose());
+
+  it('gets every source into an empty store and publishes it verified, then a second run is all cache hits', async () => {
+    assert.ok(recipes.length >= 12, `expected the real recipe set, found ${recipes.length}`);
+    const first = await ws.nx('run-many', '-t', 'fetch', '--parallel=3');
+    assert.equal(first.exitCode, 0, first.all);
+    for (const r of recipes) {
+      const out = path.join(ws.root, 'dist', 'sources', r.name);
+      const sums = readFileSync(path.join(out, 'SHA256SUMS'), 'utf8');
+      const expected = (r.sources ?? []).map((s) => `${s.sha256}  ${fileName(s)}\n`).sort().join('');
+      assert.equal(sums, expected, `${r.name}: SHA256SUMS`);
+      // An independent check with coreutils, on the published files.
+      if (r.sources?.length) await execa('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: out });
+      for (const s of r.sources ?? []) assert.ok(existsSync(path.join(ws.root, '.distfiles', 'by-sha256', s.sha256, fileName(s))), `${r.name}: stored`);
+    }
+    assert.deepEqual(readdirSync(path.join(ws.root, '.distfiles', 'tmp')), [], 'no partial download left');
+
+    const second = await ws.nx('run-many', '-t', 'fetch');
+    assert.equal(second.exitCode, 0, second.all);
+    assert.match(second.all, new RegExp(`Nx read the output from the cache instead of running the command for ${recipes.length} out of ${recipes.length} tasks`));
+  });
+
+  it('detects a tampered store file, replaces it and republishes the right bytes', async () => {
+    const musl = recipes.find((r) => r.name === 'musl')!.sources![0];
+    const stored = path.join(ws.root, '.distfiles', 'by-sha256', musl.sha256, fileName(musl));
+    await fs.chmod(stored, 0o644);
+    await fs.writeFile(stored, 'not musl');
+    const run = await ws.nx('run', 'musl:fetch', '--skip-nx-cache');
+    assert.equal(run.exitCode, 0, run.all);
+    assert.match(run.all, new RegExp(`stored copy .*${fileName(musl)} is corrupt \\(sha256 [0-9a-f]{64}, expected ${musl.sha256}\\); removed, fetching again`));
+    assert.match(run.all, /fetched \d+ bytes from apt musl=/);
+    await execa('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: path.join(ws.root, 'dist', 'sources', 'musl') });
+  });
+
+  it('refuses bytes whose sum differs from the recipe, names recipe, file and both sums, and stores nothing', async () => {
+    const musl = recipes.find((r) => r.name === 'musl')!.sources![0];
+    const wrong = 'ab'.repeat(32);
+    ws.write('recipes/badsum/recipe.yaml', [
+      'name: badsum', 'version: "1.0"', 'release: 1', 'description: A recipe whose sum is wrong', 'license: [MIT]', 'homepage: https://example.org/',
+      'sources:', `  - url: file://${path.join(ws.root, 'dist', 'sources', 'musl', fileName(musl))}`, `    sha256: ${wrong}`, '',
+    ].join('\n'));
+    const run = await ws.nx('run', 'badsum:fetch');
+    assert.notEqual(run.exitCode, 0);
+    assert.match(run.all, new RegExp(`recipes/badsum/recipe\\.yaml: sources\\[0\\]: checksum mismatch for ${fileName(musl).replace(/\./g, '\\.')} from file://\\S+: expected sha256 ${wrong}, got ${musl.sha256}`));
+    assert.ok(!existsSync(path.join(ws.root, '.distfiles', 'by-sha256', wrong)));
+    assert.ok(!existsSync(path.join(ws.root, 'dist', 'sources', 'badsum')));
+    ws.remove('recipes/badsum');
+  });
+});
