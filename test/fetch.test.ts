@@ -72,4 +72,52 @@ describe('fetch on the real recipes', () => {
     assert.ok(!existsSync(path.join(ws.root, 'dist', 'sources', 'badsum')));
     ws.remove('recipes/badsum');
   });
+
+  it('prepares srcdir for a build: verified, unpacked, patched in order (lua and its two upstream fixes)', async () => {
+    const run = await ws.nx('run', 'lua:build', '-c', 'aarch64');
+    // Building itself is the next issue's work: the executor says so after preparing the sources.
+    assert.notEqual(run.exitCode, 0);
+    assert.match(run.all, /lua: srcdir tmp\/build\/aarch64\/lua\/src prepared: 1 distfile\(s\) verified and unpacked, 2 patch\(es\) applied/);
+    assert.match(run.all, /lua: building for aarch64 \(aarch64-linux-gnu\) is not implemented yet/);
+    const srcdir = path.join(ws.root, 'tmp/build/aarch64/lua/src');
+    assert.match(readFileSync(path.join(srcdir, 'src/lparser.c'), 'utf8'), /luaK_exp2anyregup\(fs, var\);  \/\* but could be a constant \*\//);
+    assert.ok(existsSync(path.join(srcdir, 'src/lua.c')) && existsSync(path.join(srcdir, 'Makefile')), 'lua-5.4.4/ stripped');
+  });
+
+  it('fails a build whose patch does not apply, naming the patch and the failed hunk, and leaves no srcdir', async () => {
+    const recipe = ws.read('recipes/lua/recipe.yaml');
+    ws.write('recipes/lua/stale.patch', '--- a/src/lua.c\n+++ b/src/lua.c\n@@ -1,3 +1,2 @@\n-no such line one\n-no such line two\n+replacement\n context\n');
+    ws.write('recipes/lua/recipe.yaml', recipe.replace('patches:\n', 'patches:\n  - file: stale.patch\n    upstream: https://bugs.example.org/1\n'));
+    ws.remove('tmp/build/x86_64/lua');
+    try {
+      const run = await ws.nx('run', 'lua:build', '--exclude-task-dependencies');
+      assert.notEqual(run.exitCode, 0);
+      assert.match(run.all, /recipes\/lua\/stale\.patch: does not apply: src\/lua\.c: Hunk #1 FAILED at 1; refresh the patch against this version/);
+      assert.match(run.all, /rejected hunk\(s\):\n[\s\S]*-no such line one/);
+      assert.ok(!existsSync(path.join(ws.root, 'tmp/build/x86_64/lua/src')), 'no half-prepared srcdir');
+    } finally {
+      ws.write('recipes/lua/recipe.yaml', recipe);
+      ws.remove('recipes/lua/stale.patch');
+    }
+  });
+
+  it('refuses a malicious archive fetched with the right sum: one line, nothing written outside', async () => {
+    const evil = path.join(REPO_ROOT, 'test/fixtures/malicious-archives/dotdot-path.tar.bz2');
+    const sum = (await execa('sha256sum', [evil])).stdout.split(' ')[0];
+    ws.write('recipes/evil/recipe.yaml', [
+      'name: evil', 'version: "1.0"', 'release: 1', 'description: A recipe whose tarball escapes', 'license: [MIT]', 'homepage: https://example.org/',
+      'sources:', `  - url: file://${evil}`, `    sha256: ${sum}`, '    extract: { strip: 0 }', '',
+    ].join('\n'));
+    try {
+      const run = await ws.nx('run', 'evil:build');
+      assert.notEqual(run.exitCode, 0);
+      assert.match(run.all, /dotdot-path\.tar\.bz2: entry "\.\.\/pwned": [^\n]+/);
+      assert.doesNotMatch(run.all, /\n\s+at /, 'no stack trace');
+      assert.ok(!existsSync(path.join(ws.root, 'tmp/build/x86_64/evil/pwned')));
+      assert.ok(!existsSync(path.join(ws.root, 'tmp/build/x86_64/evil/src')));
+    } finally {
+      ws.remove('recipes/evil');
+    }
+  });
 });
+

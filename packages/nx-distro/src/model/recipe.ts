@@ -104,6 +104,10 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
     } else if (names.has(name)) {
       errors.push(new InputError(file, `sources[${i}]`, `distfile name "${name}" is also used by sources[${names.get(name)}]`, 'give one of them another `filename:`'));
     } else names.set(name, i);
+    const into = typeof s.extract === 'object' ? s.extract.into : undefined;
+    if (into !== undefined && into.split('/').some((c) => c === '..')) {
+      errors.push(new InputError(file, `sources[${i}].extract.into`, `"${into}" leaves srcdir`, 'use a folder inside srcdir, without `..`'));
+    }
   });
   if (errors.length) throw new InputErrors(errors);
   return { file, root, recipe };
