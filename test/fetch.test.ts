@@ -119,5 +119,24 @@ describe('fetch on the real recipes', () => {
       ws.remove('recipes/evil');
     }
   });
+
+  it('seeds a mirror from Debian source packages, and a machine with an empty store fetches from it', async () => {
+    const mirror = path.join(ws.root, 'mirror');
+    const seed = await execa(process.execPath, [path.join(REPO_ROOT, 'tools/seed-mirror.mjs'), mirror, 'lua', 'musl'], { cwd: REPO_ROOT, reject: false, all: true });
+    assert.equal(seed.exitCode, 0, seed.all);
+    const lua = recipes.find((r) => r.name === 'lua')!.sources![0];
+    assert.deepEqual(readdirSync(mirror), ['by-sha256']);
+    assert.ok(existsSync(path.join(mirror, 'by-sha256', lua.sha256, fileName(lua))));
+    ws.env.NX_DISTRO_DISTFILES = path.join(ws.root, '.distfiles-empty');
+    ws.env.NX_DISTRO_MIRRORS = mirror;
+    try {
+      const run = await ws.nx('run', 'lua:fetch', '--skip-nx-cache');
+      assert.equal(run.exitCode, 0, run.all);
+      assert.match(run.all, new RegExp(`fetched \\d+ bytes from ${mirror}/by-sha256/${lua.sha256}/${fileName(lua).replace(/\./g, '\\.')}, sha256 verified`));
+    } finally {
+      ws.env.NX_DISTRO_DISTFILES = path.join(ws.root, '.distfiles');
+      ws.env.NX_DISTRO_MIRRORS = undefined;
+    }
+  });
 });
 
