@@ -75,7 +75,7 @@ export function createWorkspace(fixture?: string): TestWorkspace {
           FORCE_COLOR: '0',
           ...env,
         },
-        timeout: 600_000,
+        timeout: 1_800_000,
       });
       return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
     },

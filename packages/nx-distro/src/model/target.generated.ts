@@ -61,6 +61,10 @@ export interface SystemTarget {
          * Debian packages that provide the toolchain on the build machine (installed by tools/setup-host).
          */
         packages?: string[];
+        /**
+         * Recipes this toolchain stands in for (e.g. `binutils`, `gcc`): their builds for this target are explicit, logged no-ops that write no package, and nothing of theirs is staged; the toolchain on the build machine is used instead.
+         */
+        provides?: string[];
       }
     | {
         /**

@@ -10,6 +10,8 @@ import {
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
+import { assertHostReady } from '../host/requirements';
+import { hostNeedsOfRun } from '../host/run-needs';
 import { InputError, InputErrors } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
 import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
@@ -136,18 +138,27 @@ export const createDependencies: CreateDependencies<NxDistroPluginOptions> = (_o
 };
 
 /**
- * Before any task runs: refuses a `--configuration` that is not a system target. Nx itself
- * would silently run a task's default configuration instead, i.e. build for another arch.
+ * Before any task runs: refuses a `--configuration` that is not a system target (Nx itself
+ * would silently run a task's default configuration instead, i.e. build for another arch); then,
+ * when the command asks for `build`/`build--<stage>` tasks, checks that this machine can build
+ * for the requested system target (or the default one): sandbox, toolchain, QEMU through
+ * binfmt_misc, free disk space (src/host/requirements.ts). Set `NX_DISTRO_SKIP_HOST_CHECK=1`
+ * to skip that host check.
  * @throws {InputError} `targets/<name>.yaml: no such system target; ...`
+ * @throws {HostNotReadyError} one `host: <what>; fix: <fix>` line per thing the machine lacks
  */
 export const preTasksExecution: PreTasksExecution<NxDistroPluginOptions> = (rawOptions, context) => {
   const requested = requestedConfiguration(context.argv);
-  if (requested === undefined) return;
+  const needs = hostNeedsOfRun(context.argv);
+  if (requested === undefined && !needs.build) return;
   const options = normalizeOptions(rawOptions);
-  const names = loadSystemTargets(context.workspaceRoot, options.targetsDir).map((t) => t.name);
-  if (!names.includes(requested)) {
+  const systemTargets = loadSystemTargets(context.workspaceRoot, options.targetsDir);
+  const names = systemTargets.map((t) => t.name);
+  if (requested !== undefined && !names.includes(requested)) {
     const err = new InputError(`${options.targetsDir}/${requested}.yaml`, '', 'no such system target', `pass --configuration with one of: ${names.join(', ')}`);
     err.stack = err.message;
     throw err;
   }
+  const systemTarget = systemTargets.find((t) => t.name === (requested ?? options.defaultSystemTarget));
+  if (systemTarget) assertHostReady(systemTarget, context.workspaceRoot, needs);
 };

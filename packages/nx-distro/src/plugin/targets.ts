@@ -92,7 +92,7 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
   for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
   const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/packages/${r.recipe.name}${stage ? `@${stage}` : ''}`;
   return {
-    executor: 'nx-distro:build',
+    executor: 'nx-distro:cross',
     cache: true,
     inputs: [
       '{projectRoot}/**/*',

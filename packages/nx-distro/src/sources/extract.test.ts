@@ -392,3 +392,18 @@ describe('extract', () => {
     });
   });
 });
+
+describe('pre-POSIX archives', () => {
+  it('extracts a v7 tar (no ustar magic), as xz 5.4.1 ships', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'nx-distro-v7-'));
+    try {
+      mkdirSync(path.join(dir, 'in/pkg-1.0'), { recursive: true });
+      writeFileSync(path.join(dir, 'in/pkg-1.0/hello.txt'), 'hello\n');
+      assert.equal(spawnSync('tar', ['--format=v7', '-cJf', path.join(dir, 'v7.tar.xz'), '-C', path.join(dir, 'in'), 'pkg-1.0']).status, 0);
+      await extractArchive(path.join(dir, 'v7.tar.xz'), path.join(dir, 'out'), { strip: 1 });
+      assert.equal(readFileSync(path.join(dir, 'out/hello.txt'), 'utf8'), 'hello\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -211,7 +211,10 @@ export async function extractArchive(archive: string, destDir: string, options: 
  */
 function parse(tarBytes: Readable, writer: TreeWriter): Promise<void> {
   // tar-stream's 'entry' events rather than its async iterator: a third less CPU per entry.
-  const parser = tarExtract();
+  // Pre-POSIX (v7) headers carry no ustar magic; real release tarballs still use them (xz 5.4.1's).
+  // tar-stream still checks every header's checksum, so garbage is refused all the same.
+  // (@types/tar-stream lags tar-stream 3 here: the option exists, extract.js reads it.)
+  const parser = (tarExtract as (opts: { allowUnknownFormat: boolean }) => ReturnType<typeof tarExtract>)({ allowUnknownFormat: true });
   return new Promise<void>((resolve, reject) => {
     let failure: ArchiveError | undefined;
     parser.on('entry', (header, body, next) => {

@@ -1,0 +1,51 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDependencyRef } from '../model/dependency-ref';
+import { InputError, InputErrors } from '../model/errors';
+import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
+import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
+
+/**
+ * The build dependencies of one build node (`name` or `name@stageN`): the packages staged into
+ * its sysroot and the ones whose programs it runs. Loads only the recipes reachable from the
+ * node (through every dependency list), never the whole tree, then applies the same rules as
+ * the plugin's graph (graph.ts), so the executor stages exactly what the graph ordered.
+ * @param workspaceRoot absolute workspace root
+ * @param projectRoots recipe name → workspace-relative project root (from Nx's project configurations)
+ * @throws {InputErrors} when a reachable recipe is invalid or missing
+ */
+export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMap<string, string>, start: LoadedRecipe, stage: string | undefined): NodeDependencies {
+  const loaded = new Map<string, LoadedRecipe>([[start.recipe.name, start]]);
+  const queue: LoadedRecipe[] = [start];
+  while (queue.length) {
+    const r = queue.pop()!;
+    const lists = [r.recipe.depends, r.recipe.makedepends, r.recipe.makedepends_build, ...Object.values(r.recipe.stages ?? {}).flatMap((s) => [s.depends, s.makedepends, s.makedepends_build])];
+    for (const entry of lists.flatMap((l) => l ?? [])) {
+      const { name } = parseDependencyRef(entry);
+      if (loaded.has(name)) continue;
+      const root = projectRoots.get(name);
+      if (!root) throw new InputErrors([new InputError(r.file, '', `depends on "${name}", which is not a project of this workspace`, 'add the recipe or remove the entry')]);
+      const file = `${root}/${RECIPE_FILE}`;
+      const next = loadRecipe(workspaceRoot, file, readFileSync(path.join(workspaceRoot, file), 'utf8'));
+      loaded.set(name, next);
+      queue.push(next);
+    }
+  }
+  const graph = buildRecipeGraph([...loaded.values()]);
+  if (graph.errors.length) throw new InputErrors(graph.errors);
+  return graph.nodes.get(stage ? `${start.recipe.name}@${stage}` : start.recipe.name)!;
+}
+
+/**
+ * The package file a dependency's build wrote: `<distDir>/<systemTarget>/packages/<node>/` holds
+ * exactly one `*.pkg.tar.zst` (Nx restores it from the cache when the build was not rerun).
+ * @param nodeKey `name` or `name@stageN`
+ * @returns the absolute package path, or null when that build wrote no package (an arch it does
+ *   not support, or a recipe the external toolchain stands in for)
+ */
+export function dependencyPackage(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string | null {
+  const dir = path.join(workspaceRoot, distDir, systemTarget, 'packages', nodeKey);
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f));
+  return files.length ? path.join(dir, files.sort()[0]) : null;
+}

@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import type { Recipe } from '../model/recipe.generated';
+import type { SystemTarget } from '../model/target.generated';
+
+/**
+ * Fixed paths inside the build sandbox. They do not depend on the workspace's location, so
+ * paths a build embeds (debug info, `__FILE__`) are the same on every machine.
+ */
+export const SANDBOX = {
+  /** The extracted, patched sources (`$srcdir`), writable. */
+  srcdir: '/build/src',
+  /** The DESTDIR of the install step (`$pkgdir`), writable only during `install`. */
+  pkgdir: '/build/pkg',
+  /** The staged makedepends (`$SYSROOT`), read-only. */
+  sysroot: '/build/sysroot',
+} as const;
+
+let cachedBuildTriplet: string | undefined;
+
+/**
+ * GNU triplet of the build machine (`CBUILD`, configure's `--build`): what the build machine's
+ * native compiler reports with `gcc -dumpmachine` (Debian's multiarch triplet, e.g.
+ * `x86_64-linux-gnu`).
+ * @throws Error when no native gcc is installed (tools/setup-host installs build-essential)
+ */
+export function buildTriplet(): string {
+  cachedBuildTriplet ??= execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
+  return cachedBuildTriplet;
+}
+
+/** What the environment of one build is made of. */
+export interface BuildEnvironmentInput {
+  readonly recipe: Recipe;
+  /** The stage being built, or undefined for the final build. */
+  readonly stage?: string;
+  readonly systemTarget: SystemTarget;
+  /** Seconds since the epoch. */
+  readonly sourceDateEpoch: number;
+  /** Parallel make jobs; default `os.availableParallelism()`. */
+  readonly jobs?: number;
+}
+
+/**
+ * The complete environment of a build step: nothing from the caller's environment leaks in
+ * (the sandbox starts empty and gets exactly this). Variables, as documented in
+ * docs/recipe-format.md:
+ * - GNU names kept strictly: `CBUILD` is the build machine's triplet, `CHOST` the host
+ *   machine's (the system target's `triplet`);
+ * - tools from the system target's external toolchain: `CC=<prefix>gcc`, `CXX`, `CPP`, `AR`,
+ *   `RANLIB`, `LD`, `NM`, `STRIP`, `OBJCOPY`, `OBJDUMP`, `READELF`, `CROSS_COMPILE=<prefix>`;
+ * - the staged sysroot (`$SYSROOT`, only the declared makedepends) is added to the compiler's
+ *   search paths with `CPPFLAGS=-I$SYSROOT/usr/include` and `LDFLAGS=-L$SYSROOT/usr/lib
+ *   -Wl,-rpath-link,$SYSROOT/usr/lib`, while the toolchain keeps its own C library from its
+ *   built-in sysroot (Debian's cross compilers look in `/usr/<triplet>`); pkg-config looks only
+ *   in `$SYSROOT` (`PKG_CONFIG_LIBDIR`) and prefixes what it prints with it
+ *   (`PKG_CONFIG_SYSROOT_DIR`);
+ * - `-ffile-prefix-map=/build/src=.` keeps the build folder out of the binaries;
+ * - the recipe's `env` (a stage's `env` replaces it) last, so preseeded answers win.
+ * @returns variable → value
+ */
+export function buildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
+  const { recipe, stage, systemTarget: t } = input;
+  if (t.toolchain.kind !== 'external') throw new Error(`toolchain kind ${t.toolchain.kind} is not supported by the cross executor yet`);
+  const prefix = t.toolchain.prefix;
+  const sysroot = SANDBOX.sysroot;
+  const stageSpec = stage ? recipe.stages?.[stage] : undefined;
+  const profiles = stageSpec?.profiles ?? [];
+  const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/tmp',
+    TMPDIR: '/tmp',
+    SHELL: '/bin/sh',
+    TERM: 'dumb',
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    CBUILD: buildTriplet(),
+    CHOST: t.triplet,
+    CARCH: t.arch,
+    SYSROOT: sysroot,
+    srcdir: SANDBOX.srcdir,
+    pkgdir: SANDBOX.pkgdir,
+    JOBS: String(input.jobs ?? os.availableParallelism()),
+    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
+    PROFILES: profiles.join(' '),
+    CROSS_COMPILE: prefix,
+    CC: `${prefix}gcc`,
+    CXX: `${prefix}g++`,
+    CPP: `${prefix}gcc -E`,
+    AR: `${prefix}ar`,
+    RANLIB: `${prefix}ranlib`,
+    LD: `${prefix}ld`,
+    NM: `${prefix}nm`,
+    STRIP: `${prefix}strip`,
+    OBJCOPY: `${prefix}objcopy`,
+    OBJDUMP: `${prefix}objdump`,
+    READELF: `${prefix}readelf`,
+    CFLAGS: [t.cflags ?? '', prefixMap].join(' ').trim(),
+    CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', prefixMap].join(' ').trim(),
+    CPPFLAGS: `-I${sysroot}/usr/include`,
+    LDFLAGS: [t.ldflags ?? '', `-L${sysroot}/usr/lib`, `-Wl,-rpath-link,${sysroot}/usr/lib`].join(' ').trim(),
+    PKG_CONFIG: 'pkg-config',
+    PKG_CONFIG_SYSROOT_DIR: sysroot,
+    PKG_CONFIG_LIBDIR: `${sysroot}/usr/lib/pkgconfig:${sysroot}/usr/share/pkgconfig`,
+    PKG_CONFIG_PATH: '',
+  };
+  for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
+  return env;
+}

@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { constants as osConstants } from 'node:os';
+import { findProgram } from '../host/requirements';
+
+/** One mount of a host path into the sandbox. */
+export interface SandboxBind {
+  /** Absolute host path (folder or file) that must exist. */
+  readonly src: string;
+  /**
+   * Absolute path inside the sandbox. It may lie anywhere except inside an existing host
+   * folder of the read-only root (`/usr/x` cannot be created): an existing host path, a new
+   * top-level path (`/build/src`: the root is a tmpfs built by bwrap), a path under `/tmp`, or
+   * under an earlier bind.
+   */
+  readonly dest: string;
+  /** Read-write when true, read-only otherwise. */
+  readonly writable: boolean;
+}
+
+/** What to run in a bubblewrap sandbox and how. */
+export interface SandboxSpec {
+  /** Host paths mounted at the same or another path, applied in order (later binds over earlier ones). */
+  readonly binds: readonly SandboxBind[];
+  /** Exact environment inside (nothing is inherited): an allowlist built by the caller. bwrap adds only `PWD` (= `cwd`). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Working directory, a path inside the sandbox (absolute). */
+  readonly cwd: string;
+  /** The command, e.g. `['/bin/sh', '-e', '-c', script]`; `argv[0]` is looked up on the sandbox's `PATH` (env) if it has no `/`. */
+  readonly argv: readonly string[];
+  /** Absolute host path; the command's stdout and stderr are appended to it, interleaved in the order written (one shared file description). */
+  readonly logFile: string;
+  /** Share the host's network (`--share-net`). Default false: a fresh network namespace with only a loopback interface. */
+  readonly network?: boolean;
+  /** User id inside (default {@link SANDBOX_UID}). */
+  readonly uid?: number;
+  /** Group id inside (default {@link SANDBOX_GID}). */
+  readonly gid?: number;
+  /** Seconds after which the whole sandbox is killed (SIGKILL); default none. */
+  readonly timeoutSeconds?: number;
+}
+
+/** How a sandboxed command ended. */
+export interface SandboxResult {
+  /**
+   * The command's exit status (0–255). A command killed by signal N inside reports 128+N (bwrap's
+   * pid 1 passes it on like a shell); a sandbox killed from outside (timeout) reports 128+9.
+   */
+  readonly exitCode: number;
+  /** Set when the sandbox itself was ended by a signal (`SIGKILL` on timeout). */
+  readonly signal?: string;
+  /** Wall-clock milliseconds from spawning bwrap to its exit. */
+  readonly durationMs: number;
+  /** Whether {@link SandboxSpec.timeoutSeconds} ran out. */
+  readonly timedOut: boolean;
+}
+
+/**
+ * Default user and group id inside: 1000, an ordinary user, not 0. A build as uid 0 would hold
+ * every capability in its user namespace (bwrap keeps them for uid 0), could chown freely and
+ * would hide `make install` steps that only work as root; configure scripts of some GNU packages
+ * refuse to run as root, and makepkg refuses it outright. Outside, files written to writable
+ * binds belong to the user running nx (the only mapped id; user_namespaces(7)); a fixed id
+ * keeps builds identical whoever runs them. Package ownership is set when archiving, not here.
+ */
+export const SANDBOX_UID = 1000;
+/** Default group id inside; see {@link SANDBOX_UID}. */
+export const SANDBOX_GID = 1000;
+/** The sandbox's host name (its own UTS namespace), the same on every machine. */
+export const SANDBOX_HOSTNAME = 'nx-distro';
+
+/** Host root entries the sandbox gets fresh instead: its own /dev, /proc, /tmp (and /run without network). */
+const REPLACED = new Set(['dev', 'proc', 'tmp', 'run']);
+
+function assertAbsolute(what: string, p: string): void {
+  if (!path.isAbsolute(p)) throw new Error(`sandbox: ${what} must be an absolute path, got "${p}"`);
+}
+
+function validate(spec: SandboxSpec): void {
+  if (!spec.argv.length) throw new Error('sandbox: argv is empty; pass the command to run');
+  assertAbsolute('cwd', spec.cwd);
+  assertAbsolute('logFile', spec.logFile);
+  for (const b of spec.binds) {
+    assertAbsolute('bind src', b.src);
+    assertAbsolute('bind dest', b.dest);
+    if (!existsSync(b.src)) throw new Error(`sandbox: bind source ${b.src} does not exist; create it before running the sandbox`);
+  }
+  for (const k of Object.keys(spec.env)) {
+    if (!k || k.includes('=') || k.includes('\0')) throw new Error(`sandbox: "${k}" is not a valid environment variable name`);
+  }
+  if (spec.timeoutSeconds !== undefined && !(spec.timeoutSeconds > 0)) throw new Error(`sandbox: timeoutSeconds must be > 0, got ${spec.timeoutSeconds}`);
+}
+
+/**
+ * The host root, read-only, entry by entry: each top-level folder or file bound read-only at its
+ * own path, each top-level symlink recreated (Debian's merged /usr: /bin -> usr/bin). The root
+ * itself is bwrap's tmpfs, remounted read-only after the binds: the same view as `--ro-bind / /`,
+ * except that binds may then go to new top-level paths such as /build (a read-only host root
+ * would refuse to create their mount points).
+ */
+function hostRootArgs(hostRoot: string, network: boolean): string[] {
+  const args: string[] = [];
+  for (const name of readdirSync(hostRoot).sort()) {
+    if (REPLACED.has(name) && !(name === 'run' && network)) continue;
+    const p = path.join(hostRoot, name);
+    const dest = `/${name}`;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      continue; // vanished meanwhile
+    }
+    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(p), dest);
+    else args.push('--ro-bind', p, dest);
+  }
+  return args;
+}
+
+/**
+ * The bwrap arguments (without `bwrap` itself) that run a spec, in bubblewrap(1)'s terms:
+ * `--unshare-all --unshare-user` (user, pid, network, ipc, uts, cgroup namespaces; the user
+ * namespace required, for the fixed ids), `--share-net` only with `network`, `--die-with-parent`
+ * (the sandbox dies with bwrap's own process: the timeout kills that), `--new-session` (no
+ * TIOCSTI into the caller's terminal), `--uid/--gid`, `--hostname`, `--clearenv` then one
+ * `--setenv` per variable, the host root read-only (see the source: per top-level entry),
+ * `--dev /dev`, `--proc /proc`, `--tmpfs /tmp`, `--tmpfs /run` without network (no host sockets
+ * such as a Docker or D-Bus socket: a read-only mount does not stop connect(2)), the binds in
+ * order, `--remount-ro /`, `--chdir`, then `--` and the command. bwrap's own pid 1 runs the
+ * command and exits with it; when pid 1 of a pid namespace exits the kernel kills every
+ * other process in it (pid_namespaces(7)), so nothing left in the background survives.
+ * @param hostRoot the folder shown as the root (default `/`; tests only)
+ * @throws {Error} `sandbox: ...` for a relative path, a missing bind source, an empty argv
+ */
+export function bwrapArgs(spec: SandboxSpec, hostRoot = '/'): string[] {
+  validate(spec);
+  const network = spec.network ?? false;
+  const args = ['--unshare-all', '--unshare-user'];
+  if (network) args.push('--share-net');
+  args.push('--die-with-parent', '--new-session');
+  args.push('--uid', String(spec.uid ?? SANDBOX_UID), '--gid', String(spec.gid ?? SANDBOX_GID), '--hostname', SANDBOX_HOSTNAME);
+  args.push('--clearenv');
+  for (const [k, v] of Object.entries(spec.env)) args.push('--setenv', k, v);
+  args.push(...hostRootArgs(hostRoot, network));
+  args.push('--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp');
+  if (!network) args.push('--tmpfs', '/run');
+  for (const b of spec.binds) args.push(b.writable ? '--bind' : '--ro-bind', b.src, b.dest);
+  args.push('--remount-ro', '/', '--chdir', spec.cwd, '--', ...spec.argv);
+  return args;
+}
+
+/** Quotes a word for a POSIX shell, leaving plain words as they are. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The exact command line {@link runSandboxed} runs for a spec, shell-quoted, for a log header:
+ * pasted into a shell it reproduces the sandbox (`bwrap --unshare-all ... -- /bin/sh -e -c '...'`).
+ * @throws {Error} as {@link bwrapArgs}
+ */
+export function sandboxCommandLine(spec: SandboxSpec): string {
+  return ['bwrap', ...bwrapArgs(spec)].map(shellQuote).join(' ');
+}
+
+/**
+ * Runs a command in a bubblewrap sandbox ({@link bwrapArgs}), its output appended to
+ * `spec.logFile` (bwrap's own errors, e.g. a bind it cannot make, land there too, with exit
+ * status 1). Nothing is read from stdin (/dev/null). With `timeoutSeconds`, bwrap's process is
+ * sent SIGKILL when the time is up; `--die-with-parent` then kills the sandbox's pid 1 and the
+ * kernel everything else in its pid namespace.
+ * @returns how it ended; a non-zero exit is a result, not an error
+ * @throws {Error} `sandbox: bwrap (bubblewrap) is not on PATH; ...`, a spec error (see
+ *   {@link bwrapArgs}), or the log file cannot be opened for appending
+ */
+export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
+  const bwrap = findProgram('bwrap', process.env.PATH ?? '');
+  if (!bwrap) throw new Error('sandbox: bwrap (bubblewrap) is not on PATH; run tools/setup-host, or: apt-get install bubblewrap');
+  const args = bwrapArgs(spec);
+  const log = await open(spec.logFile, 'a');
+  const started = performance.now();
+  let timedOut = false;
+  try {
+    const child = spawn(bwrap, args, { stdio: ['ignore', log.fd, log.fd], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const timer = spec.timeoutSeconds === undefined
+      ? undefined
+      : setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, spec.timeoutSeconds * 1000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (c, s) => resolve([c, s]));
+    }).finally(() => clearTimeout(timer));
+    const durationMs = Math.round(performance.now() - started);
+    if (signal) {
+      const n = osConstants.signals[signal] ?? 0;
+      return { exitCode: 128 + n, signal, durationMs, timedOut };
+    }
+    return { exitCode: code ?? 1, durationMs, timedOut };
+  } finally {
+    await log.close();
+  }
+}
