@@ -17,8 +17,8 @@ const require = createRequire(import.meta.url);
 require('@swc-node/register');
 const { loadRecipe } = require('../packages/nx-distro/src/model/recipe.ts');
 const { RECIPE_GLOB } = require('../packages/nx-distro/src/plugin/plugin.ts');
-const { distfileName } = require('../packages/nx-distro/src/sources/distfile.ts');
-const { fetchDistfile } = require('../packages/nx-distro/src/sources/fetch.ts');
+const { DEFAULT_HTTP } = require('../packages/nx-distro/src/sources/providers.ts');
+const { distfileRequest, fetchDistfile } = require('../packages/nx-distro/src/sources/fetch.ts');
 const { DistfilesStore } = require('../packages/nx-distro/src/sources/store.ts');
 
 const [mirror, ...only] = process.argv.slice(2);
@@ -28,7 +28,7 @@ if (!mirror) {
 }
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const store = new DistfilesStore(path.resolve(mirror));
-const settings = { mirrors: [], http: { idleTimeoutSeconds: 30, retries: 2, retryDelayMs: 1000 } };
+const settings = { mirrors: [], http: DEFAULT_HTTP };
 let failed = 0;
 let seeded = 0;
 for (const file of (await fg(RECIPE_GLOB, { cwd: root })).sort()) {
@@ -44,10 +44,9 @@ for (const file of (await fg(RECIPE_GLOB, { cwd: root })).sort()) {
   if (only.length && !only.includes(recipe.name)) continue;
   for (const [index, source] of (recipe.sources ?? []).entries()) {
     if (!source.apt) continue;
-    const filename = distfileName(source);
     try {
       // Only the apt provider: the mirror must hold Debian's bytes, checked against the recipe.
-      const got = await fetchDistfile(store, { recipeFile: file, index, filename, sha256: source.sha256, urls: [], apt: source.apt }, settings);
+      const got = await fetchDistfile(store, { ...distfileRequest(file, index, source), urls: [] }, settings);
       console.log(`${recipe.name}: ${got.path} (${got.from === 'store' ? 'already there, verified' : `from ${got.from}`})`);
       seeded++;
     } catch (e) {

@@ -21,8 +21,8 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const ts = (m) => require(path.join(root, 'packages/nx-distro/src', m));
 const { loadRecipe } = ts('model/recipe.ts');
 const { RECIPE_GLOB } = ts('plugin/plugin.ts');
-const { distfileName, sourceUrls } = ts('sources/distfile.ts');
-const { fetchDistfile } = ts('sources/fetch.ts');
+const { DEFAULT_HTTP } = ts('sources/providers.ts');
+const { distfileRequest, fetchDistfile } = ts('sources/fetch.ts');
 const { publishDistfiles } = ts('sources/distfiles-output.ts');
 const { DistfilesStore } = ts('sources/store.ts');
 
@@ -30,12 +30,12 @@ const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?
 const repeat = Number(arg('repeat', '5'));
 const store = new DistfilesStore(path.resolve(root, arg('store', 'tmp/bench-distfiles')));
 const outRoot = path.join(root, 'tmp', 'bench-fetch-out');
-const settings = { mirrors: [], http: { idleTimeoutSeconds: 30, retries: 2, retryDelayMs: 1000 } };
+const settings = { mirrors: [], http: DEFAULT_HTTP };
 
 const recipes = (await fg(RECIPE_GLOB, { cwd: root })).sort().map((f) => loadRecipe(root, f, readFileSync(path.join(root, f), 'utf8')));
 const requests = recipes.map(({ file, recipe }) => ({
   name: recipe.name,
-  sources: (recipe.sources ?? []).map((s, index) => ({ recipeFile: file, index, filename: distfileName(s), sha256: s.sha256, urls: sourceUrls(s), apt: s.apt })),
+  sources: (recipe.sources ?? []).map((s, index) => distfileRequest(file, index, s)),
 }));
 
 async function fetchAll() {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import { withFileLock } from '../util/lock';
 import { sha256File } from '../sources/hash';
 import { readBody, readTar, skipBody, type TarBody } from './tar-input';
 
@@ -81,14 +81,7 @@ export async function extractedPackage(storeRoot: string, pkgFile: string): Prom
   const tmp = path.join(storeRoot, 'tmp');
   fs.mkdirSync(locks, { recursive: true });
   fs.mkdirSync(tmp, { recursive: true });
-  const release = await lockfile.lock(final, {
-    realpath: false,
-    lockfilePath: path.join(locks, `${sum}.lock`),
-    stale: 60_000,
-    update: 10_000,
-    retries: { retries: 7200, factor: 1, minTimeout: 100, maxTimeout: 1000 },
-  });
-  try {
+  return withFileLock(final, path.join(locks, `${sum}.lock`), async () => {
     if (isDir(final)) return final;
     const work = path.join(tmp, `${sum}-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
@@ -109,9 +102,7 @@ export async function extractedPackage(storeRoot: string, pkgFile: string): Prom
       throw e;
     }
     return final;
-  } finally {
-    await release().catch(() => undefined);
-  }
+  });
 }
 
 function isDir(p: string): boolean {

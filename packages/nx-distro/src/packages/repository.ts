@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import lockfile from 'proper-lockfile';
+import { withFileLock } from '../util/lock';
 import { sha256File } from '../sources/hash';
 
 /**
@@ -57,13 +57,7 @@ export async function addToRepository(repoDir: string, dbName: string, pkgFiles:
   }
   if (pkgFiles.length === 0) return;
   fs.mkdirSync(repoDir, { recursive: true });
-  const release = await lockfile.lock(repoDir, {
-    lockfilePath: path.join(repoDir, '.nx-distro-repo.lock'),
-    stale: 60_000,
-    update: 10_000,
-    retries: { retries: 7200, factor: 1, minTimeout: 100, maxTimeout: 1000 },
-  });
-  try {
+  await withFileLock(repoDir, path.join(repoDir, '.nx-distro-repo.lock'), async () => {
     const copies: string[] = [];
     for (const f of pkgFiles) copies.push(await placeInRepo(repoDir, f));
     const db = path.join(repoDir, `${dbName}.db.tar.zst`);
@@ -90,9 +84,7 @@ export async function addToRepository(repoDir: string, dbName: string, pkgFiles:
       const missing = /\/makepkg\/util\/[^:]*: No such file|vercmp: command not found|bsdtar: command not found|zstd: command not found/.test(all);
       throw new Error(`repo-add ${db} failed (exit ${r.exitCode ?? r.signal}): ${lines || r.shortMessage}${missing ? `; ${INSTALL}` : ''}`);
     }
-  } finally {
-    await release().catch(() => undefined);
-  }
+  });
 }
 
 /**

@@ -1,4 +1,6 @@
 import { promises as fs } from 'node:fs';
+import type { Source } from '../model/recipe.generated';
+import { distfileName, sourceUrls } from './distfile';
 import { sha256File, type Sha256 } from './hash';
 import { aptCandidate, mirrorCandidates, ProviderError, urlCandidate, type Candidate, type HttpSettings } from './providers';
 import type { DistfilesStore } from './store';
@@ -17,6 +19,14 @@ export interface DistfileRequest {
   readonly urls: readonly string[];
   /** Debian source package `NAME=VERSION` whose orig tarball is this file, if any. */
   readonly apt?: string;
+}
+
+/**
+ * The request for a recipe's `sources[index]` entry: its distfile name, sum, URLs and apt package.
+ * @param recipeFile workspace-relative recipe file, for messages
+ */
+export function distfileRequest(recipeFile: string, index: number, source: Source): DistfileRequest {
+  return { recipeFile, index, filename: distfileName(source), sha256: source.sha256, urls: sourceUrls(source), apt: source.apt };
 }
 
 /** Where to look besides the store. */

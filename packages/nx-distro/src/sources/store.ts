@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
+import { withFileLock } from '../util/lock';
 import { sha256File, type Sha256 } from './hash';
 
 /**
@@ -39,18 +39,7 @@ export class DistfilesStore {
   async withLock<T>(sha256: Sha256, fn: () => Promise<T>): Promise<T> {
     const locks = path.join(this.root, 'locks');
     await fs.mkdir(locks, { recursive: true });
-    const release = await lockfile.lock(path.join(this.root, 'by-sha256', sha256), {
-      realpath: false,
-      lockfilePath: path.join(locks, `${sha256}.lock`),
-      stale: 60_000,
-      update: 10_000,
-      retries: { retries: 7200, factor: 1, minTimeout: 200, maxTimeout: 1000 },
-    });
-    try {
-      return await fn();
-    } finally {
-      await release().catch(() => undefined);
-    }
+    return withFileLock(path.join(this.root, 'by-sha256', sha256), path.join(locks, `${sha256}.lock`), fn, 200);
   }
 
   /**

@@ -3,9 +3,8 @@ import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../../model/errors';
 import { loadRecipe } from '../../model/recipe';
-import { distfileName, sourceUrls } from '../../sources/distfile';
 import { publishDistfiles, type PublishedDistfile } from '../../sources/distfiles-output';
-import { FetchError, fetchDistfile } from '../../sources/fetch';
+import { distfileRequest, FetchError, fetchDistfile } from '../../sources/fetch';
 import { fetchSetup } from '../../sources/settings';
 import { pluginOptionsOf, recipeFileOf } from '../context';
 import type { FetchExecutorOptions } from './schema';
@@ -28,13 +27,9 @@ export default async function fetchExecutor(options: FetchExecutorOptions, conte
     const published: PublishedDistfile[] = [];
     const sources = recipe.sources ?? [];
     for (const [index, source] of sources.entries()) {
-      const filename = distfileName(source);
-      const outcome = await fetchDistfile(
-        store,
-        { recipeFile, index, filename, sha256: source.sha256, urls: sourceUrls(source), apt: source.apt },
-        settings,
-        (line) => logger.info(`${recipe.name}: ${line}`),
-      );
+      const request = distfileRequest(recipeFile, index, source);
+      const filename = request.filename;
+      const outcome = await fetchDistfile(store, request, settings, (line) => logger.info(`${recipe.name}: ${line}`));
       if (outcome.from === 'store') logger.info(`${recipe.name}: ${filename}: in the distfiles store, sha256 verified`);
       published.push({ filename, sha256: source.sha256, path: outcome.path });
     }
