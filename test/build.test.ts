@@ -35,7 +35,7 @@ describe(`cross builds for ${TARGET}`, () => {
     });
 
   before(() => {
-    ws = createWorkspace();
+    ws = createWorkspace(undefined, { shareRunCache: true });
     cpSync(path.join(REPO_ROOT, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
   });
   after(() => ws.dispose());
@@ -65,7 +65,11 @@ describe(`cross builds for ${TARGET}`, () => {
     mkdirSync(path.join(rootfs, 'var/lib/pacman'), { recursive: true });
     const conf = path.join(ws.root, 'pacman.conf');
     writeFileSync(conf, `[options]\nArchitecture = ${TARGET}\nSigLevel = Never\nHookDir = ${path.join(ws.root, 'no-hooks')}\n`);
-    const r = await execa('pacman', ['--root', rootfs, '--dbpath', path.join(rootfs, 'var/lib/pacman'), '--config', conf, '--arch', TARGET, '--noconfirm', '--noscriptlet', '-U', ...built.map(pkgFile)], { reject: false, all: true });
+    // Every package depends on the toolchain's C runtime (system:toolchain-runtime), which run-many built too.
+    const runtimeDir = path.join(ws.root, 'dist', TARGET, 'packages', 'toolchain-runtime');
+    const runtime = readdirSync(runtimeDir).filter((f) => f.endsWith('.pkg.tar.zst')).map((f) => path.join(runtimeDir, f));
+    assert.equal(runtime.length, 1, `one toolchain-runtime package in ${runtimeDir}`);
+    const r = await execa('pacman', ['--root', rootfs, '--dbpath', path.join(rootfs, 'var/lib/pacman'), '--config', conf, '--arch', TARGET, '--noconfirm', '--noscriptlet', '-U', ...runtime, ...built.map(pkgFile)], { reject: false, all: true });
     assert.equal(r.exitCode, 0, r.all);
     const q = await execa('pacman', ['--root', rootfs, '--dbpath', path.join(rootfs, 'var/lib/pacman'), '--config', conf, '-Q'], { all: true });
     for (const p of built) assert.match(q.stdout, new RegExp(`^${p.name} ${p.version.replace(/\./g, '\\.')}-${p.release}$`, 'm'));

@@ -20,10 +20,29 @@ describe('graph of the staged toolchain fixture', () => {
   });
   after(() => ws.dispose());
 
-  it('makes one project per recipe', async () => {
+  it('makes one project per recipe, plus the system project of the targets folder', async () => {
     const r = await ws.nx('show', 'projects', '--json');
     assert.equal(r.exitCode, 0, r.all);
-    assert.deepEqual(JSON.parse(r.stdout).sort(), RECIPES);
+    assert.deepEqual(JSON.parse(r.stdout).sort(), [...RECIPES, 'system'].sort());
+    const system = JSON.parse((await ws.nx('show', 'project', 'system', '--json')).stdout);
+    assert.equal(system.root, 'targets');
+    for (const t of ['build', 'buildroot', 'source-bundle', 'toolchain-runtime']) assert.ok(system.targets[t], `system:${t}`);
+    for (const t of Object.values(system.targets) as Array<{ configurations: object }>) assert.deepEqual(Object.keys(t.configurations).sort(), SYSTEM_TARGETS);
+    assert.deepEqual(system.targets.build.dependsOn, [
+      { target: 'build', projects: ['tag:nx-distro:recipe'], params: 'ignore' },
+      { target: 'toolchain-runtime', params: 'ignore' },
+    ]);
+  });
+
+  it('refuses a recipe named like the system project', async () => {
+    ws.write('recipes/system/recipe.yaml', ws.read('recipes/lua/recipe.yaml').replace(/^name: lua$/m, 'name: system'));
+    try {
+      const r = await ws.nx('show', 'projects');
+      assert.notEqual(r.exitCode, 0);
+      assert.match(r.all, /recipes\/system\/recipe\.yaml: name: "system" is the name of the project of the system targets; rename the recipe/);
+    } finally {
+      ws.remove('recipes/system');
+    }
   });
 
   it('gives every per-arch target every system target as a configuration, and fetch none', async () => {
@@ -39,7 +58,7 @@ describe('graph of the staged toolchain fixture', () => {
     assert.equal(p.targets['build--stage1'].options.stage, 'stage1');
     const inputs = JSON.stringify(p.targets.build.inputs);
     assert.match(inputs, /\{projectRoot\}\/\*\*\/\*/);
-    assert.match(inputs, /\{workspaceRoot\}\/targets\/\*\.yaml/);
+    assert.match(inputs, /\{workspaceRoot\}\/targets\/\*\*\/\*/);
     assert.match(inputs, /toolchain-identity/);
     assert.match(inputs, /"dependentTasksOutputFiles":"\*\*\/\*\.pkg\.tar\.\*","transitive":false/);
     assert.ok(!inputs.includes('^'), 'no transitive ^ inputs');

@@ -29,12 +29,24 @@ export interface TestWorkspace {
   dispose(): void;
 }
 
+/** How a test workspace is made. */
+export interface WorkspaceOptions {
+  /**
+   * Use the test run's Nx cache and distfiles store instead of the workspace's own empty ones:
+   * `<NX_DISTRO_TEST_RUN_DIR>/nx-cache` and `<...>/distfiles`, when tools/run-tests.mjs set
+   * that variable (a folder it creates empty for each run and removes afterwards). Builds of the
+   * same recipes in several test files then run once per test run, still never from a cache left
+   * on the machine. Run alone (no variable), the workspace keeps its own empty ones.
+   */
+  readonly shareRunCache?: boolean;
+}
+
 /**
  * Creates a workspace with nx.json registering nx-distro, `node_modules` linked to this
  * repo's, the repo's `targets/` copied, and the given fixture folder copied into `recipes/`.
  * @param fixture folder under test/fixtures whose subfolders are recipes, or undefined for none
  */
-export function createWorkspace(fixture?: string): TestWorkspace {
+export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}): TestWorkspace {
   const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-ws-'));
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
   writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'test-ws', private: true }, null, 2));
@@ -50,7 +62,9 @@ export function createWorkspace(fixture?: string): TestWorkspace {
   cpSync(path.join(REPO_ROOT, 'targets'), path.join(root, 'targets'), { recursive: true });
   mkdirSync(path.join(root, 'recipes'));
   if (fixture) cpSync(path.join(REPO_ROOT, 'test', 'fixtures', fixture), path.join(root, 'recipes'), { recursive: true });
-  const env: Record<string, string | undefined> = { NX_DISTRO_DISTFILES: path.join(root, '.distfiles'), NX_DISTRO_MIRRORS: undefined };
+  const runDir = options.shareRunCache ? process.env.NX_DISTRO_TEST_RUN_DIR : undefined;
+  const cacheDir = runDir ? path.join(runDir, 'nx-cache') : path.join(root, '.nx-test', 'cache');
+  const env: Record<string, string | undefined> = { NX_DISTRO_DISTFILES: runDir ? path.join(runDir, 'distfiles') : path.join(root, '.distfiles'), NX_DISTRO_MIRRORS: undefined };
   return {
     root,
     env,
@@ -69,7 +83,7 @@ export function createWorkspace(fixture?: string): TestWorkspace {
         env: {
           NX_DAEMON: 'false',
           NX_NO_CLOUD: 'true',
-          NX_CACHE_DIRECTORY: path.join(root, '.nx-test', 'cache'),
+          NX_CACHE_DIRECTORY: cacheDir,
           NX_WORKSPACE_DATA_DIRECTORY: path.join(root, '.nx-test', 'data'),
           NX_TUI: 'false',
           FORCE_COLOR: '0',

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Prints the identity of every external toolchain named by the system targets in the folder
 // given as the first argument (default `targets`): one line per target with the compiler's
-// `--version` first line and the sha256 of its resolved binary, or `missing`. Nx runs it as a
+// `--version` first line and the sha256 of its resolved binary and of the C runtime it links
+// against (libc.so.6, libstdc++.so.6 and libgcc_s.so.1 as `-print-file-name` finds them: a
+// Debian update of the cross C library changes them, not the compiler), or `missing`. Nx runs it as a
 // runtime input of every build task, so upgrading a cross compiler changes the cache key.
 // Bootstrap toolchains print nothing here: their identity is the toolchain recipes' outputs.
 import { createHash } from 'node:crypto';
@@ -22,6 +24,8 @@ function which(program) {
   return undefined;
 }
 
+const sha256 = (file) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
 const seen = new Map();
 function identity(compiler) {
   if (seen.has(compiler)) return seen.get(compiler);
@@ -30,7 +34,13 @@ function identity(compiler) {
   if (found) {
     const real = realpathSync(found);
     const version = execFileSync(found, ['--version'], { encoding: 'utf8' }).split('\n')[0];
-    id = `${version} sha256:${createHash('sha256').update(readFileSync(real)).digest('hex')}`;
+    const sums = [`${path.basename(real)}:${sha256(real)}`];
+    for (const lib of ['libc.so.6', 'libstdc++.so.6', 'libgcc_s.so.1']) {
+      const file = execFileSync(found, [`-print-file-name=${lib}`], { encoding: 'utf8' }).trim();
+      // gcc prints the bare name when it finds nothing
+      sums.push(`${lib}:${path.isAbsolute(file) ? sha256(realpathSync(file)) : 'none'}`);
+    }
+    id = `${version} ${sums.join(' ')}`;
   }
   seen.set(compiler, id);
   return id;

@@ -14,6 +14,8 @@ export const SANDBOX = {
   pkgdir: '/build/pkg',
   /** The staged makedepends (`$SYSROOT`), read-only. */
   sysroot: '/build/sysroot',
+  /** The system target's own folder `targets/<name>/` (`$SYSTEM_TARGET_DIR`: kernel configs and the like), read-only, when it exists. */
+  systemTargetDir: '/build/target',
 } as const;
 
 let cachedBuildTriplet: string | undefined;
@@ -39,6 +41,13 @@ export interface BuildEnvironmentInput {
   readonly sourceDateEpoch: number;
   /** Parallel make jobs; default `os.availableParallelism()`. */
   readonly jobs?: number;
+  /** The system target's name (`aarch64`: the file `targets/aarch64.yaml`), `$SYSTEM_TARGET`. */
+  readonly systemTargetName?: string;
+  /**
+   * `cross` (default): the external toolchain on the build machine and the staged `$SYSROOT`;
+   * `native`: the build root's own compiler, the build machine being the host machine.
+   */
+  readonly mode?: 'cross' | 'native';
 }
 
 /**
@@ -61,6 +70,7 @@ export interface BuildEnvironmentInput {
  */
 export function buildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
   const { recipe, stage, systemTarget: t } = input;
+  if (input.mode === 'native') return nativeBuildEnvironment(input);
   if (t.toolchain.kind !== 'external') throw new Error(`toolchain kind ${t.toolchain.kind} is not supported by the cross executor yet`);
   const prefix = t.toolchain.prefix;
   const sysroot = SANDBOX.sysroot;
@@ -78,6 +88,9 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
     CBUILD: buildTriplet(),
     CHOST: t.triplet,
     CARCH: t.arch,
+    KERNEL_ARCH: t.kernel_arch,
+    SYSTEM_TARGET: input.systemTargetName ?? '',
+    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
     SYSROOT: sysroot,
     srcdir: SANDBOX.srcdir,
     pkgdir: SANDBOX.pkgdir,
@@ -104,6 +117,60 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
     PKG_CONFIG_SYSROOT_DIR: sysroot,
     PKG_CONFIG_LIBDIR: `${sysroot}/usr/lib/pkgconfig:${sysroot}/usr/share/pkgconfig`,
     PKG_CONFIG_PATH: '',
+  };
+  for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
+  return env;
+}
+
+/**
+ * The environment of a native build step (`nx-distro:native`), inside the system target's build
+ * root where the build machine is the host machine: `CBUILD` = `CHOST` = the target's triplet
+ * (Debian's native gcc reports the same multiarch triplet), the unprefixed tools (`CC=gcc`, ...),
+ * `CROSS_COMPILE` and `SYSROOT` empty (the dependencies are installed in the build root's own
+ * /usr, so `$SYSROOT/usr/include` is `/usr/include`), pkg-config with its default search path,
+ * the target's flags, `-ffile-prefix-map`, then the recipe's `env`, as in {@link buildEnvironment}.
+ */
+function nativeBuildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
+  const { recipe, stage, systemTarget: t } = input;
+  const stageSpec = stage ? recipe.stages?.[stage] : undefined;
+  const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    HOME: '/tmp',
+    TMPDIR: '/tmp',
+    SHELL: '/bin/sh',
+    TERM: 'dumb',
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    CBUILD: t.triplet,
+    CHOST: t.triplet,
+    CARCH: t.arch,
+    KERNEL_ARCH: t.kernel_arch,
+    SYSTEM_TARGET: input.systemTargetName ?? '',
+    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
+    SYSROOT: '',
+    srcdir: SANDBOX.srcdir,
+    pkgdir: SANDBOX.pkgdir,
+    JOBS: String(input.jobs ?? os.availableParallelism()),
+    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
+    PROFILES: (stageSpec?.profiles ?? []).join(' '),
+    CROSS_COMPILE: '',
+    CC: 'gcc',
+    CXX: 'g++',
+    CPP: 'gcc -E',
+    AR: 'ar',
+    RANLIB: 'ranlib',
+    LD: 'ld',
+    NM: 'nm',
+    STRIP: 'strip',
+    OBJCOPY: 'objcopy',
+    OBJDUMP: 'objdump',
+    READELF: 'readelf',
+    CFLAGS: [t.cflags ?? '', prefixMap].join(' ').trim(),
+    CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', prefixMap].join(' ').trim(),
+    CPPFLAGS: '',
+    LDFLAGS: t.ldflags ?? '',
+    PKG_CONFIG: 'pkg-config',
   };
   for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
   return env;

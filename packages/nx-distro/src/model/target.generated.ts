@@ -77,6 +77,27 @@ export interface SystemTarget {
         recipes?: string[];
       };
   /**
+   * The Debian build root in which recipes of this target are built natively (`cross: false` recipes, or every recipe with `builds: native`): made by `nx run system:buildroot -c <target>` with mmdebstrap from the build machine's apt sources, cached by Nx like any build. A target without it cannot build natively (such a build fails, naming this field).
+   */
+  buildroot?: {
+    /**
+     * Debian architecture of the host machine (`amd64`, `arm64`, `armhf`); one the build machine's Debian release ships.
+     */
+    debian_arch: string;
+    /**
+     * Debian suite (codename); default: the build machine's own (`VERSION_CODENAME` in /etc/os-release).
+     */
+    suite?: string;
+    /**
+     * mmdebstrap `--variant`; `buildd` (Essential, apt, build-essential) by default.
+     */
+    variant?: 'buildd' | 'minbase' | 'essential' | 'apt' | 'required' | 'important' | 'standard';
+    /**
+     * Further Debian packages installed into the build root: build tools the recipes' steps run (`pkgconf`, `autoconf`, ...).
+     */
+    packages?: string[];
+  };
+  /**
    * Package sets to build and install, keyed by set name. `base` is required; any other set names the set it is stacked on (`on`), so images can be layered: a package is installed in the lowest layer that needs it, never twice.
    */
   package_sets: {
@@ -124,8 +145,16 @@ export interface SystemTarget {
      */
     memory_mib?: number;
     /**
-     * `separate` (a cpio beside the kernel) or `builtin` (unified single file).
+     * `separate` (a cpio beside the kernel, QEMU's `-initrd`) or `builtin` (unified single file: not supported yet, the image step refuses it).
      */
     initramfs?: 'separate' | 'builtin';
+    /**
+     * `Server` URL of the target's repository in the image's `/etc/pacman.conf` (section `[<target>]`), as the installed system reaches it: where `dist/<target>/repo` is copied, mounted or served (`https://example.org/nx-distro/aarch64`).
+     */
+    repository_server?: string;
+    /**
+     * Time limit of one boot in `system:boot` (QEMU without KVM emulates the CPU: allow minutes).
+     */
+    boot_timeout_seconds?: number;
   };
 }

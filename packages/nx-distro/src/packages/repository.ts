@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { withFileLock } from '../util/lock';
+import { replaceFolder, stagingFolderFor } from '../util/replace-folder';
 import { sha256File } from '../sources/hash';
 
 /**
@@ -121,4 +122,73 @@ async function placeInRepo(repoDir: string, file: string): Promise<string> {
     throw e;
   }
   return dest;
+}
+
+/**
+ * Writes the repository in `repoDir` afresh from exactly `pkgFiles`: it is built in a staging
+ * folder beside `repoDir` ({@link addToRepository}, or {@link writeEmptyRepository} for no
+ * package) and renamed over the old one ({@link replaceFolder}), so the result holds these
+ * packages and nothing else: a package rebuilt at a new version never leaves its older file or
+ * entry behind, a package no longer built disappears, and a reader never sees a half-written
+ * repository. The staging folder is removed on failure, leaving the old repository as it was.
+ * @param repoDir absolute folder of the repository (its parent is created if missing)
+ * @param dbName repository name, as for {@link addToRepository}
+ * @param pkgFiles absolute paths of package files, at most one per package name (repo-add would
+ *   keep only the last one added)
+ * @throws as {@link addToRepository} and {@link writeEmptyRepository}
+ */
+export async function writeRepository(repoDir: string, dbName: string, pkgFiles: string[]): Promise<void> {
+  if (!path.isAbsolute(repoDir)) throw new TypeError(`writeRepository: repoDir must be absolute, got ${JSON.stringify(repoDir)}`);
+  const staging = stagingFolderFor(repoDir);
+  try {
+    if (pkgFiles.length === 0) await writeEmptyRepository(staging, dbName);
+    else await addToRepository(staging, dbName, pkgFiles);
+    await replaceFolder(staging, repoDir);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes an empty repository, as repo-remove leaves one when its last package is removed
+ * (pacman 6.0.2 `scripts/repo-add.sh.in`, `create_db`: "No packages remain, creating empty
+ * database."): `<dbName>.db.tar.zst` and `<dbName>.files.tar.zst` are an empty tar
+ * (`bsdtar -cf - -T /dev/null`) compressed by `zstd -c -z -q -` (makepkg's default
+ * `COMPRESSZST`), with the `<dbName>.db` and `<dbName>.files` symlinks beside them. `pacman -Sy`
+ * accepts it; repo-add itself cannot be run without a package. Other files in `repoDir` are left alone.
+ * @param repoDir absolute folder (created if missing)
+ * @param dbName repository name, as for {@link addToRepository}
+ * @throws TypeError for a relative path or a bad `dbName`
+ * @throws Error when bsdtar or zstd are missing or fail
+ */
+export async function writeEmptyRepository(repoDir: string, dbName: string): Promise<void> {
+  if (!path.isAbsolute(repoDir)) throw new TypeError(`writeEmptyRepository: repoDir must be absolute, got ${JSON.stringify(repoDir)}`);
+  if (!DB_NAME.test(dbName)) throw new TypeError(`writeEmptyRepository: ${JSON.stringify(dbName)} is not a repository name (letters, digits, . _ + -, not starting with . or -)`);
+  fs.mkdirSync(repoDir, { recursive: true });
+  const run = async (file: string, args: string[], input?: Buffer): Promise<Buffer> => {
+    let r;
+    try {
+      r = await execa(file, args, { input, encoding: 'buffer', reject: false, env: { LC_ALL: 'C.UTF-8' } });
+    } catch (e) {
+      throw new Error(`cannot run ${file}: ${(e as Error).message}; ${INSTALL}`, { cause: e });
+    }
+    if ((r as { code?: string }).code === 'ENOENT') throw new Error(`cannot run ${file}: ${INSTALL}`);
+    if (r.failed || r.stdout.length === 0) throw new Error(`${file} ${args.join(' ')} failed (exit ${r.exitCode ?? r.signal}): ${Buffer.from(r.stderr ?? '').toString().trim() || r.shortMessage}`);
+    return Buffer.from(r.stdout);
+  };
+  const emptyTar = await run('bsdtar', ['-cf', '-', '-T', '/dev/null']);
+  const compressed = await run('zstd', ['-c', '-z', '-q', '-'], emptyTar);
+  for (const kind of ['db', 'files']) {
+    const file = path.join(repoDir, `${dbName}.${kind}.tar.zst`);
+    const temp = path.join(repoDir, `.tmp.${dbName}.${kind}.tar.zst`);
+    try {
+      fs.writeFileSync(temp, compressed, { mode: 0o644 });
+      fs.renameSync(temp, file);
+    } finally {
+      fs.rmSync(temp, { force: true });
+    }
+    const link = path.join(repoDir, `${dbName}.${kind}`);
+    fs.rmSync(link, { force: true });
+    fs.symlinkSync(path.basename(file), link);
+  }
 }

@@ -18,7 +18,8 @@ import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
 import { loadSystemTargets } from '../model/system-target';
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
 import { requestedConfiguration } from './requested-configuration';
-import { pluginInput, recipeTargets, toolchainInput, type TargetContext } from './targets';
+import { RECIPE_TAG, SYSTEM_PROJECT, systemProject } from './system-project';
+import { buildrootInput, pluginInput, recipeTargets, toolchainInput, type TargetContext } from './targets';
 
 /** Glob of recipe files: `recipes/<name>/recipe.yaml`, or one category level deeper. */
 export const RECIPE_GLOB = `recipes/{*,*/*}/${RECIPE_FILE}`;
@@ -96,6 +97,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
       systemTargets,
       pluginInput: pluginInput(context.workspaceRoot),
       toolchainInput: toolchainInput(context.workspaceRoot, options.targetsDir),
+      buildrootInput: buildrootInput(context.workspaceRoot),
     };
     const results: Array<[string, CreateNodesResult]> = [];
     if (graph.nodes.size) {
@@ -108,7 +110,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
                 name: r.recipe.name,
                 root: r.root,
                 projectType: 'library',
-                tags: ['nx-distro:recipe'],
+                tags: [RECIPE_TAG],
                 targets: recipeTargets(r, graph.nodes, ctx),
                 metadata: { description: r.recipe.description, version: `${r.recipe.version}-${r.recipe.release}` },
               },
@@ -116,6 +118,13 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
           },
         ]);
       }
+    }
+    if (graph.recipes.has(SYSTEM_PROJECT)) {
+      const r = graph.recipes.get(SYSTEM_PROJECT)!;
+      errors.push([r.file, new InputError(r.file, 'name', `"${SYSTEM_PROJECT}" is the name of the project of the system targets`, 'rename the recipe')]);
+    } else {
+      const anchor = systemTargets.find((t) => t.name === options.defaultSystemTarget)!.file;
+      results.push([anchor, { projects: { [options.targetsDir]: systemProject(options.targetsDir, ctx) } }]);
     }
     if (errors.length) throw toAggregate(errors, results);
     return results;

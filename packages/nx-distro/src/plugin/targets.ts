@@ -7,6 +7,7 @@ import type { NodeDependencies } from '../model/graph';
 import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import type { NormalizedOptions } from './options';
+import { BUILDROOT_TARGET, SYSTEM_PROJECT } from './system-project';
 
 /** Absolute folder of the plugin package (where package.json is). */
 export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
@@ -19,6 +20,13 @@ export interface TargetContext {
   readonly pluginInput: InputDefinition;
   /** Runtime input printing the identity (version, binary sha256) of every external toolchain. */
   readonly toolchainInput: InputDefinition;
+  /** Runtime input naming the build machine's release and apt sources (for the build roots). */
+  readonly buildrootInput: InputDefinition;
+}
+
+/** Whether some system target builds every recipe natively (`builds: native`). */
+function anyNativeSystemTarget(ctx: TargetContext): boolean {
+  return ctx.systemTargets.some((t) => t.target.builds === 'native');
 }
 
 /**
@@ -44,6 +52,12 @@ export function pluginInput(workspaceRoot: string): InputDefinition {
 export function toolchainInput(workspaceRoot: string, targetsDir: string): InputDefinition {
   const script = path.relative(workspaceRoot, path.join(PLUGIN_DIR, 'bin', 'toolchain-identity.mjs')).split(path.sep).join('/');
   return { runtime: `node ${script} ${targetsDir}` };
+}
+
+/** The runtime input `node <plugin>/bin/buildroot-identity.mjs`: the build machine's release and Debian apt sources. */
+export function buildrootInput(workspaceRoot: string): InputDefinition {
+  const script = path.relative(workspaceRoot, path.join(PLUGIN_DIR, 'bin', 'buildroot-identity.mjs')).split(path.sep).join('/');
+  return { runtime: `node ${script}` };
 }
 
 function dependsOnBuilds(deps: NodeDependencies): TargetDependencyConfig[] {
@@ -91,18 +105,27 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
   const configurations: Record<string, Record<string, string>> = {};
   for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
   const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/packages/${r.recipe.name}${stage ? `@${stage}` : ''}`;
+  // A recipe that cannot be cross-compiled is always built natively; a system target asking for
+  // native builds makes the cross executor build natively too. Either needs the build root,
+  // which Nx builds (or restores) first for the same configuration.
+  const native = r.recipe.cross === false;
+  const buildroot: TargetDependencyConfig[] = native || anyNativeSystemTarget(ctx)
+    ? [{ target: BUILDROOT_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' }]
+    : [];
   return {
-    executor: 'nx-distro:cross',
+    executor: native ? 'nx-distro:native' : 'nx-distro:cross',
     cache: true,
     inputs: [
       '{projectRoot}/**/*',
-      `{workspaceRoot}/${ctx.options.targetsDir}/*.yaml`,
+      `{workspaceRoot}/${ctx.options.targetsDir}/**/*`,
       ctx.pluginInput,
       ctx.toolchainInput,
       { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
+      // A native build's key names the Debian packages (with versions) of its build root.
+      ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],
     outputs: [out],
-    dependsOn: [FETCH_TARGET, ...dependsOnBuilds(deps)],
+    dependsOn: [FETCH_TARGET, ...buildroot, ...dependsOnBuilds(deps)],
     ...(stage ? { options: { stage } } : {}),
     configurations,
     defaultConfiguration: ctx.options.defaultSystemTarget,

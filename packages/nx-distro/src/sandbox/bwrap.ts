@@ -40,6 +40,11 @@ export interface SandboxSpec {
   readonly gid?: number;
   /** Seconds after which the whole sandbox is killed (SIGKILL); default none. */
   readonly timeoutSeconds?: number;
+  /**
+   * Absolute host folder shown read-only as the sandbox's root, entry by entry like the host
+   * root (a native build's staged build root); default `/`, the host's own root.
+   */
+  readonly root?: string;
 }
 
 /** How a sandboxed command ended. */
@@ -130,10 +135,10 @@ function hostRootArgs(hostRoot: string, network: boolean): string[] {
  * order, `--remount-ro /`, `--chdir`, then `--` and the command. bwrap's own pid 1 runs the
  * command and exits with it; when pid 1 of a pid namespace exits the kernel kills every
  * other process in it (pid_namespaces(7)), so nothing left in the background survives.
- * @param hostRoot the folder shown as the root (default `/`; tests only)
+ * @param hostRoot the folder shown as the root (default `spec.root`, else `/`)
  * @throws {Error} `sandbox: ...` for a relative path, a missing bind source, an empty argv
  */
-export function bwrapArgs(spec: SandboxSpec, hostRoot = '/'): string[] {
+export function bwrapArgs(spec: SandboxSpec, hostRoot = spec.root ?? '/'): string[] {
   validate(spec);
   const network = spec.network ?? false;
   const args = ['--unshare-all', '--unshare-user'];

@@ -1,0 +1,274 @@
+import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { buildEnvironment, buildTriplet, SANDBOX } from './environment';
+import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
+import { dependencyPackage, nodeDependencies } from './dependencies';
+import { sourceDateEpoch } from './source-date-epoch';
+import { sha256File } from '../sources/hash';
+import { parseDependencyRef } from '../model/dependency-ref';
+import { InputError, InputErrors } from '../model/errors';
+import { buildSpec, loadRecipe } from '../model/recipe';
+import { loadSystemTargets, recipeSupportsArch } from '../model/system-target';
+import { extractedPackage, stageSysroot } from '../packages/package-store';
+import { writePackage } from '../packages/pacman-package';
+import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
+import { ArchiveError } from '../sources/extract';
+import { PatchError } from '../sources/patch';
+import { prepareSources, SourceVerificationError } from '../sources/prepare';
+import { PHASES, resolveSteps } from '../styles';
+import { pluginOptionsOf, recipeFileOf } from '../executors/context';
+
+/** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
+export interface BuildExecutorOptions {
+  /** Workspace-relative path of the recipe file; default `<projectRoot>/recipe.yaml`. */
+  recipe?: string;
+  /** Stage to build, absent for the final package. */
+  stage?: string;
+  /** System target name (a file `targets/<name>.yaml`). */
+  systemTarget?: string;
+  /** Run the recipe's `check` step (only where the host machine's programs run: native builds, or a cross build for the build machine's own triplet). Default false. */
+  check?: boolean;
+  /** Parallel make jobs (`$JOBS`); default the number of CPUs. */
+  jobs?: number;
+}
+
+/** Package every build with an external toolchain depends on: the toolchain's C runtime (`system:toolchain-runtime`). */
+export const TOOLCHAIN_RUNTIME_PACKAGE = 'toolchain-runtime';
+
+/** Lines of the build log printed when a step fails. */
+const LOG_TAIL_LINES = 40;
+
+/** A build step that failed; `message` names the step, the exit status and the log. */
+class StepFailed extends Error {}
+
+/**
+ * How a recipe is built: `cross` with the system target's external cross toolchain on the build
+ * machine, the build machine's root read-only and a sysroot of the staged dependencies;
+ * `native` inside the system target's Debian build root (`system:buildroot`), whose own compiler
+ * runs the host machine's code (through QEMU user emulation and binfmt_misc for a foreign arch),
+ * with the dependencies installed into that root.
+ */
+export type BuildMode = 'cross' | 'native';
+
+/**
+ * Builds one recipe (or one of its stages) for one system target and writes its pacman package:
+ * the body of `nx-distro:cross` and `nx-distro:native`.
+ *
+ * 1. A recipe the external toolchain stands in for (`toolchain.provides`), or whose `arch` list
+ *    excludes the target's arch, is an explicit, logged no-op that writes no package.
+ * 2. The mode: `native` when asked (`nx-distro:native`, used for `cross: false` recipes) or when
+ *    the system target says `builds: native`; else `cross`.
+ * 3. Cross: the sysroot is staged fresh from the packages of exactly the declared `makedepends`
+ *    and their runtime `depends` (hard links from the extracted-package store). Native: the
+ *    build's root is staged fresh from the extracted build root (`tmp/buildroots/<sha256>/`,
+ *    hard links) with those packages and the `makedepends_build` ones installed over it
+ *    (files of the build root win a conflict; conflicts are logged).
+ * 4. `srcdir` is prepared: distfiles re-verified, unpacked, patched.
+ * 5. Each step (`prepare`, `configure`, `build`, `check` when asked and the host's programs run
+ *    here, `install`) runs in a bubblewrap sandbox: the root read-only (the host's for cross,
+ *    the staged build root for native), network off, `srcdir` writable, sysroot read-only,
+ *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s.
+ *    Output goes to `build.log` beside the package.
+ * 6. `$pkgdir` (libtool `.la` files removed) becomes `NAME-VER-REL-ARCH.pkg.tar.zst`; with an
+ *    external toolchain it depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's
+ *    `depends`.
+ *
+ * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg),
+ * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`.
+ * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
+ *   still builds natively for a `builds: native` system target)
+ * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
+ */
+export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode): Promise<{ success: boolean }> {
+  try {
+    const root = context.root;
+    const { targetsDir, distDir } = pluginOptionsOf(context);
+    const systemTargets = loadSystemTargets(root, targetsDir);
+    const loadedTarget = systemTargets.find((t) => t.name === options.systemTarget);
+    if (!loadedTarget) {
+      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
+        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+    }
+    const target = loadedTarget.target;
+    const recipeFile = options.recipe ?? recipeFileOf(context);
+    const loaded = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
+    const { recipe } = loaded;
+    const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
+    const outDir = path.join(root, distDir, loadedTarget.name, 'packages', what);
+    await fs.rm(outDir, { recursive: true, force: true });
+    await fs.mkdir(outDir, { recursive: true });
+
+    const provided = new Set(target.toolchain.kind === 'external' ? target.toolchain.provides ?? [] : []);
+    if (provided.has(recipe.name)) {
+      logger.info(`${what}: nothing to build for ${loadedTarget.name}: its external toolchain (${target.toolchain.kind === 'external' ? target.toolchain.prefix : ''}gcc) stands in for it`);
+      return { success: true };
+    }
+    if (!recipeSupportsArch(recipe.arch, target.arch)) {
+      logger.info(`${what}: nothing to build for ${loadedTarget.name} (arch ${target.arch} is not in the recipe's arch list: ${(recipe.arch as string[]).join(', ')})`);
+      return { success: true };
+    }
+
+    const mode: BuildMode = requestedMode === 'native' || target.builds === 'native' ? 'native' : 'cross';
+    const steps = resolveSteps(recipe, options.stage);
+    if (!steps.install) {
+      logger.info(`${what}: nothing to build for ${loadedTarget.name}: the recipe has no install step (style ${recipe.style ?? 'none'}); no package is written`);
+      return { success: true };
+    }
+
+    const work = path.join(root, 'tmp', 'build', loadedTarget.name, what);
+    await chmodTreeWritable(work);
+    await fs.rm(work, { recursive: true, force: true });
+    await fs.mkdir(work, { recursive: true });
+    const logFile = path.join(outDir, 'build.log');
+
+    // The dependencies: exactly the declared makedepends and their runtime depends (and, for a
+    // native build, where build machine = host machine, the makedepends_build programs too).
+    const projectRoots = new Map(Object.entries(context.projectsConfigurations.projects).map(([name, p]) => [name, p.root]));
+    const deps = nodeDependencies(root, projectRoots, loaded, options.stage);
+    const tools = deps.tools.filter((k) => !provided.has(parseDependencyRef(k).name));
+    const wanted = mode === 'native' ? [...new Set([...deps.sysroot, ...tools])] : deps.sysroot;
+    const staged: string[] = [];
+    const installed: string[] = [];
+    for (const key of wanted) {
+      if (provided.has(parseDependencyRef(key).name)) continue;
+      const pkg = dependencyPackage(root, distDir, loadedTarget.name, key);
+      if (!pkg) {
+        logger.info(`${what}: ${key} wrote no package for ${loadedTarget.name}; nothing of it is staged`);
+        continue;
+      }
+      staged.push(await extractedPackage(path.join(root, 'tmp', 'extracted-packages'), pkg));
+      installed.push(path.basename(pkg).replace(/\.pkg\.tar\.zst$/, ''));
+    }
+    const sysroot = path.join(work, mode === 'native' ? 'root' : 'sysroot');
+    let buildroot: string | undefined;
+    if (mode === 'native') {
+      const tarball = path.join(root, distDir, loadedTarget.name, 'buildroot', BUILDROOT_TARBALL);
+      if (!target.buildroot) {
+        throw new InputError(loadedTarget.file, 'buildroot', `missing: ${what} is built natively (${requestedMode === 'native' ? 'its recipe says `cross: false`' : 'the target says `builds: native`'}) but this target has no build root`, 'add `buildroot: { debian_arch: <Debian arch> }` if the build machine\'s Debian release ships that arch, or cross-compile the recipe');
+      }
+      try {
+        await fs.access(tarball);
+      } catch {
+        throw new InputError(loadedTarget.file, 'buildroot', `no build root at ${path.relative(root, tarball)}`, `run \`nx run system:buildroot -c ${loadedTarget.name}\` (Nx runs it first for every native build)`);
+      }
+      buildroot = await extractedBuildroot(path.join(root, 'tmp', 'buildroots'), tarball);
+    }
+    const stagedInfo = await stageSysroot(sysroot, buildroot ? [buildroot, ...staged] : staged);
+    if (stagedInfo.conflicts.length) {
+      const paths = stagedInfo.conflicts.map((c) => c.slice(0, c.indexOf(': ')));
+      logger.warn(`${what}: ${paths.length} path(s) provided twice, the ${mode === 'native' ? "build root's" : 'first'} kept: ${paths.slice(0, 8).join(' ')}${paths.length > 8 ? ' ...' : ''}`);
+    }
+    if (mode === 'cross' && tools.length) logger.warn(`${what}: makedepends_build ${tools.join(', ')} are taken from the build machine (external toolchain targets do not stage build-machine programs)`);
+
+    const srcdir = path.join(work, 'src');
+    const prepared = await prepareSources(root, loaded, path.join(root, distDir, 'sources', recipe.name), srcdir);
+    const pkgdir = path.join(work, 'pkg');
+    await fs.mkdir(pkgdir);
+
+    const epoch = sourceDateEpoch(root, loaded.root);
+    const env = buildEnvironment({ recipe, stage: options.stage, systemTarget: target, systemTargetName: loadedTarget.name, sourceDateEpoch: epoch, jobs: options.jobs, mode });
+    // targets/<name>/ (kernel configs and the like), read-only, when the target has one; else an empty folder.
+    let systemTargetDir = path.join(root, targetsDir, loadedTarget.name);
+    if (!(await fs.stat(systemTargetDir).then((st) => st.isDirectory(), () => false))) {
+      systemTargetDir = path.join(work, 'no-target-dir');
+      await fs.mkdir(systemTargetDir);
+    }
+    await fs.writeFile(logFile, [
+      `# ${what} for ${loadedTarget.name} (${target.triplet}), built ${mode === 'native' ? `natively in the ${target.buildroot?.debian_arch} build root ${path.basename(buildroot!)}${target.qemu ? ` (QEMU ${target.qemu} through binfmt_misc when foreign)` : ''}` : `on ${env.CBUILD}`}`,
+      `# ${mode === 'native' ? 'installed in the build root' : 'sysroot'}: ${installed.join(' ') || '(empty)'}`,
+      `# sources: ${prepared.distfiles.join(' ') || '(none)'}; patches: ${prepared.patches.join(' ') || '(none)'}`,
+      ...Object.entries(env).map(([k, v]) => `# ${k}=${v}`),
+      '',
+    ].join('\n'));
+    logger.info(`${what}: building for ${loadedTarget.name} (${target.triplet}) ${mode === 'native' ? 'natively in its build root' : `on ${buildTriplet()}`}; ${mode === 'native' ? 'installed' : 'sysroot'}: ${installed.length} package(s); log: ${path.relative(root, logFile)}`);
+
+    // The host machine's programs run here in a native build, or a cross build for this machine's triplet.
+    const native = mode === 'native' || target.triplet === env.CBUILD;
+    const binds: SandboxBind[] = [
+      { src: srcdir, dest: SANDBOX.srcdir, writable: true },
+      { src: systemTargetDir, dest: SANDBOX.systemTargetDir, writable: false },
+      ...(mode === 'cross' ? [{ src: sysroot, dest: SANDBOX.sysroot, writable: false }] : []),
+    ];
+    for (const phase of PHASES) {
+      const script = steps[phase];
+      if (!script) continue;
+      if (phase === 'check' && !(options.check && native)) continue;
+      await fs.appendFile(logFile, `\n==> ${phase}\n`);
+      const started = Date.now();
+      const r = await runSandboxed({
+        binds: [...binds, { src: pkgdir, dest: SANDBOX.pkgdir, writable: phase === 'install' }],
+        ...(mode === 'native' ? { root: sysroot } : {}),
+        env,
+        cwd: SANDBOX.srcdir,
+        argv: ['/bin/sh', '-e', '-c', script],
+        logFile,
+      });
+      if (r.exitCode !== 0) {
+        const tail = (await fs.readFile(logFile, 'utf8')).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}`);
+      }
+      logger.info(`${what}: ${phase} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+
+    await removeLibtoolArchives(pkgdir);
+    if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
+    const spec = buildSpec(recipe, options.stage);
+    const result = await writePackage(
+      pkgdir,
+      {
+        pkgname: recipe.name,
+        pkgbase: recipe.name,
+        pkgver: recipe.version,
+        pkgrel: recipe.release,
+        pkgdesc: recipe.description,
+        url: recipe.homepage,
+        arch: target.arch,
+        license: recipe.license,
+        depends: [
+          ...(target.toolchain.kind === 'external' ? [TOOLCHAIN_RUNTIME_PACKAGE] : []),
+          ...spec.depends.map((d) => parseDependencyRef(d).name).filter((n) => !provided.has(n)),
+        ],
+        packager: 'nx-distro',
+        builddate: epoch,
+      },
+      {
+        pkgbuildSha256: await sha256File(path.join(root, recipeFile)),
+        builddir: '/build',
+        startdir: '/build',
+        buildenv: [],
+        options: [],
+        installed,
+        buildtoolver: '0.1.0',
+      },
+      outDir,
+      epoch,
+    );
+    logger.info(`${what}: wrote ${path.relative(root, result.file)} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
+    return { success: true };
+  } catch (e) {
+    if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed) {
+      logger.error(e.message);
+      return { success: false };
+    }
+    throw e;
+  }
+}
+
+/** Removes libtool's `.la` files: their absolute paths would point into the build sysroot (Arch's and Alpine's practice). */
+async function removeLibtoolArchives(dir: string): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.la')) await fs.rm(path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
+  }
+}
+
+/** Makes a previous run's work folder removable (builds may leave read-only folders). */
+async function chmodTreeWritable(dir: string): Promise<void> {
+  try {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+      if (entry.isDirectory()) await fs.chmod(path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name), 0o755).catch(() => undefined);
+    }
+  } catch {
+    // no previous work folder
+  }
+}

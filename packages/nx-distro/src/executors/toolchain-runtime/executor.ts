@@ -1,0 +1,116 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { InputError, InputErrors } from '../../model/errors';
+import { loadSystemTargets } from '../../model/system-target';
+import { writePackage } from '../../packages/pacman-package';
+import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime, ToolchainError } from '../../packages/toolchain-runtime';
+import { sha256File } from '../../sources/hash';
+import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
+import { pluginOptionsOf } from '../context';
+import type { ToolchainRuntimeExecutorOptions } from './schema';
+
+/** Upstream home of what the package mostly carries. */
+const URL = 'https://www.gnu.org/software/libc/';
+
+/**
+ * `nx-distro:toolchain-runtime`: packages the C runtime of a system target's external toolchain
+ * (Buildroot's external-toolchain approach, see `packages/toolchain-runtime.ts`) as the pacman
+ * package `toolchain-runtime`, so that a root made of the packages runs their programs without
+ * the build machine's sysroot.
+ *
+ * - `toolchain.kind: external`: the toolchain is probed (`<prefix>gcc`, the target's `cflags`
+ *   and `ldflags`), the loader and libraries copied into `usr/lib/` under their sonames with
+ *   `lib -> usr/lib` (and e.g. `lib64 -> usr/lib` where the loader is requested from `/lib64`),
+ *   and `<distDir>/<systemTarget>/packages/toolchain-runtime/toolchain-runtime-<glibc>+gcc<gcc>-1-<arch>.pkg.tar.zst`
+ *   written, licenses LGPL-2.1-or-later and GPL-3.0-or-later WITH GCC-exception-3.1,
+ *   reproducibly: SOURCE_DATE_EPOCH from the environment, else the commit time of the target
+ *   file (`build/source-date-epoch.ts`), so the same toolchain gives the same bytes.
+ * - `toolchain.kind: bootstrap`: an explicit, logged no-op (the C library comes from recipes);
+ *   the output folder is left empty.
+ *
+ * The output folder is built beside the final one and renamed into place, so it never holds a
+ * half-written or an older package. Work folder: `<workspace>/tmp/build/<systemTarget>/toolchain-runtime/`.
+ *
+ * The package's version changes with glibc's or gcc's upstream version only: a distributor's
+ * rebuild of the same versions (Debian `2.36-8` → `2.36-9`) gives different bytes under the
+ * same name and version (the description names the distributor's version).
+ * @returns `{ success }`; an unknown system target or a missing or unusable toolchain is logged
+ *   as one line and gives `{ success: false }`
+ */
+export default async function toolchainRuntimeExecutor(options: ToolchainRuntimeExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  try {
+    const root = context.root;
+    const { targetsDir, distDir } = pluginOptionsOf(context);
+    const systemTargets = loadSystemTargets(root, targetsDir);
+    const loaded = systemTargets.find((t) => t.name === options.systemTarget);
+    if (!loaded) {
+      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
+        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+    }
+    const target = loaded.target;
+    const outDir = path.join(root, distDir, loaded.name, 'packages', RUNTIME_PACKAGE);
+    const staging = stagingFolderFor(outDir);
+    try {
+      if (target.toolchain.kind !== 'external') {
+        logger.info(`${RUNTIME_PACKAGE}: nothing to package for ${loaded.name}: its toolchain is built from recipes (kind ${target.toolchain.kind}); the C library comes from recipes`);
+        await replaceFolder(staging, outDir);
+        return { success: true };
+      }
+      const toolchain = target.toolchain;
+      const rt = await probeToolchainRuntime({
+        prefix: toolchain.prefix,
+        cflags: target.cflags,
+        ldflags: target.ldflags,
+        installHint: `install ${toolchain.packages?.length ? toolchain.packages.join(' ') : 'the toolchain'} (tools/setup-host)`,
+      });
+
+      const work = path.join(root, 'tmp', 'build', loaded.name, RUNTIME_PACKAGE);
+      await fs.rm(work, { recursive: true, force: true });
+      const pkgdir = path.join(work, 'pkg');
+      const epoch = sourceDateEpoch(root, loaded.file);
+      await stageToolchainRuntime(rt, pkgdir, epoch);
+      const result = await writePackage(
+        pkgdir,
+        {
+          pkgname: RUNTIME_PACKAGE,
+          pkgbase: RUNTIME_PACKAGE,
+          pkgver: rt.pkgver,
+          pkgrel: 1,
+          pkgdesc: runtimeDescription(rt),
+          url: URL,
+          arch: target.arch,
+          license: [...RUNTIME_LICENSES],
+          depends: [],
+          packager: 'nx-distro',
+          builddate: epoch,
+        },
+        {
+          pkgbuildSha256: await sha256File(path.join(root, loaded.file)),
+          builddir: '/build',
+          startdir: '/build',
+          buildenv: [],
+          options: [],
+          installed: [],
+          buildtoolver: '0.1.0',
+        },
+        staging,
+        epoch,
+      );
+      await replaceFolder(staging, outDir);
+      await fs.rm(work, { recursive: true, force: true });
+      logger.info(`${RUNTIME_PACKAGE}: ${rt.compiler} ${rt.gccVersion}, glibc ${rt.glibcVersion}; loader ${rt.interpreter}; ${rt.libraries.map((l) => l.name).join(' ')}${rt.missing.length ? ` (not in the toolchain: ${rt.missing.join(' ')})` : ''}`);
+      logger.info(`${RUNTIME_PACKAGE}: wrote ${path.relative(root, path.join(outDir, path.basename(result.file)))} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
+      return { success: true };
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
+  } catch (e) {
+    if (e instanceof InputError || e instanceof InputErrors || e instanceof ToolchainError) {
+      logger.error(e.message);
+      return { success: false };
+    }
+    throw e;
+  }
+}

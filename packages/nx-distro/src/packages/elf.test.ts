@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { EM, parseElf, readElf } from './elf';
+
+/** The toolchains of the system targets, with the machine their output must have. */
+const TOOLCHAINS = [
+  { prefix: 'aarch64-linux-gnu-', machine: EM.AARCH64, bits: 64 },
+  { prefix: 'arm-linux-gnueabihf-', machine: EM.ARM, bits: 32 },
+  { prefix: 'riscv64-linux-gnu-', machine: EM.RISCV, bits: 64 },
+  { prefix: 'x86_64-linux-gnu-', machine: EM.X86_64, bits: 64 },
+] as const;
+
+function have(program: string): boolean {
+  try {
+    execFileSync(program, ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What binutils' readelf says, for comparison: interpreter, soname, needed, machine name. */
+function readelf(file: string): { interpreter?: string; soname?: string; needed: string[]; machine: string } {
+  const out = execFileSync('readelf', ['-W', '-h', '-l', '-d', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  return {
+    interpreter: /\[Requesting program interpreter: ([^\]]+)\]/.exec(out)?.[1],
+    soname: /\(SONAME\)\s+Library soname: \[([^\]]+)\]/.exec(out)?.[1],
+    needed: [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]),
+    machine: /Machine:\s+(.+)/.exec(out)![1].trim(),
+  };
+}
+
+describe('readElf', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(tmpdir(), 'nx-distro-elf-'));
+    writeFileSync(path.join(tmp, 'prog.c'), '#include <math.h>\n#include <stdio.h>\nint main(int c, char **v) { printf("%f\\n", sqrt((double)c)); return 0; }\n');
+    writeFileSync(path.join(tmp, 'lib.c'), '#include <math.h>\ndouble demo(double x) { return cos(x); }\n');
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  for (const tc of TOOLCHAINS) {
+    const skip = have(`${tc.prefix}gcc`) ? false : `${tc.prefix}gcc is not installed`;
+    it(`reads what readelf reads from programs and libraries linked by ${tc.prefix}gcc`, { skip }, () => {
+      const prog = path.join(tmp, `${tc.prefix}prog`);
+      const lib = path.join(tmp, `${tc.prefix}libdemo.so.3.1`);
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-o', prog, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-shared', '-fPIC', '-Wl,-soname,libdemo.so.3', '-Wl,--no-as-needed', '-o', lib, path.join(tmp, 'lib.c'), '-lm'], { cwd: tmp });
+      for (const file of [prog, lib]) {
+        const mine = readElf(file);
+        const theirs = readelf(file);
+        assert.equal(mine.machine, tc.machine, `${file}: e_machine (readelf: ${theirs.machine})`);
+        assert.equal(mine.bits, tc.bits);
+        assert.equal(mine.endian, 'little');
+        assert.equal(mine.interpreter, theirs.interpreter);
+        assert.equal(mine.soname, theirs.soname);
+        assert.deepEqual(mine.needed, theirs.needed);
+      }
+      assert.equal(readElf(lib).soname, 'libdemo.so.3');
+      assert.deepEqual(readElf(lib).needed, ['libm.so.6', 'libc.so.6']);
+      assert.equal(readElf(lib).interpreter, undefined, 'a library requests no interpreter');
+      assert.equal(readElf(lib).type, 3);
+      assert.ok(readElf(prog).interpreter?.startsWith('/lib'), readElf(prog).interpreter);
+      assert.ok(readElf(prog).needed.includes('libc.so.6'));
+    });
+  }
+
+  it('reads a static program: no interpreter, no needed libraries', { skip: have('gcc') ? false : 'no native gcc' }, () => {
+    const prog = path.join(tmp, 'static');
+    execFileSync('gcc', ['-static', '-o', prog, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+    const info = readElf(prog);
+    assert.equal(info.interpreter, undefined);
+    assert.deepEqual(info.needed, []);
+  });
+
+  it('refuses what is not ELF, and damaged headers, with the file name', () => {
+    assert.throws(() => parseElf(Buffer.from('#!/bin/sh\necho not elf\n'.repeat(5)), 'script.sh'), /^Error: script\.sh: not an ELF file$/);
+    const real = readFileSync(process.execPath).subarray(0, 4096);
+    const broken = Buffer.from(real);
+    broken.writeBigUInt64LE(BigInt(1) << BigInt(40), 32); // e_phoff far outside the file
+    assert.throws(() => parseElf(broken, 'node'), /node: damaged ELF file: the program header table lies outside the file/);
+    const badClass = Buffer.from(real);
+    badClass[4] = 7;
+    assert.throws(() => parseElf(badClass, 'node'), /EI_CLASS 7/);
+  });
+});

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * A minimal ELF reader: the few facts about an executable or shared library that packaging the
+ * toolchain's C runtime needs, read from the file's own headers (no `readelf`).
+ *
+ * Reference: the System V ABI's ELF chapters (gABI, "Object Files": ELF header, program header,
+ * dynamic section) and glibc's `elf/elf.h` for the constants. 32- and 64-bit, little- and
+ * big-endian files are read; section headers are not used (a stripped file has them, a file
+ * with damaged ones still loads, and the dynamic loader itself reads only program headers).
+ */
+
+/** `e_machine` values of the system targets' architectures (glibc `elf/elf.h`). */
+export const EM = {
+  /** `EM_386`, 32-bit x86. */
+  I386: 3,
+  /** `EM_ARM`, 32-bit ARM (armv7h). */
+  ARM: 40,
+  /** `EM_X86_64`, x86-64. */
+  X86_64: 62,
+  /** `EM_AARCH64`, 64-bit ARM. */
+  AARCH64: 183,
+  /** `EM_RISCV`, RISC-V (32 or 64-bit, see {@link ElfInfo.bits}). */
+  RISCV: 243,
+} as const;
+
+/** What {@link readElf} finds in one ELF file. */
+export interface ElfInfo {
+  /** `EI_CLASS`: 32 or 64. */
+  readonly bits: 32 | 64;
+  /** `EI_DATA`: byte order. */
+  readonly endian: 'little' | 'big';
+  /** `e_type`: 2 `ET_EXEC` (executable), 3 `ET_DYN` (shared object or PIE), 1 `ET_REL`, 4 `ET_CORE`. */
+  readonly type: number;
+  /** `e_machine`, see {@link EM}. */
+  readonly machine: number;
+  /** The program interpreter (`PT_INTERP`, the dynamic loader's absolute path, e.g. `/lib/ld-linux-aarch64.so.1`); absent for static files and libraries. */
+  readonly interpreter?: string;
+  /** `DT_SONAME` of a shared library (e.g. `libstdc++.so.6`); absent when not set. */
+  readonly soname?: string;
+  /** `DT_NEEDED` entries in file order (e.g. `['libm.so.6', 'libc.so.6']`). */
+  readonly needed: readonly string[];
+}
+
+const PT_LOAD = 1;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const DT_NULL = 0;
+const DT_NEEDED = 1;
+const DT_STRTAB = 5;
+const DT_SONAME = 14;
+
+/**
+ * Reads the ELF header, the program headers and the dynamic section of a file.
+ * @param file path of the file (it is read whole: meant for executables and libraries)
+ * @returns see {@link ElfInfo}
+ * @throws Error `<file>: not an ELF file` (or `damaged ELF file: <what>`) when the headers are
+ *   missing or point outside the file; the file system's error when it cannot be read
+ */
+export function readElf(file: string): ElfInfo {
+  return parseElf(readFileSync(file), file);
+}
+
+/**
+ * {@link readElf} on bytes already read.
+ * @param where the file name shown in errors
+ */
+export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
+  const fail = (what: string): never => {
+    throw new Error(`${where}: damaged ELF file: ${what}`);
+  };
+  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${where}: not an ELF file`);
+  const cls = buf[4];
+  const data = buf[5];
+  if (cls !== 1 && cls !== 2) fail(`EI_CLASS ${cls}`);
+  if (data !== 1 && data !== 2) fail(`EI_DATA ${data}`);
+  const is64 = cls === 2;
+  const le = data === 1;
+  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const u64 = (o: number) => {
+    const v = le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${o} is out of range`);
+    return Number(v);
+  };
+  const addr = is64 ? u64 : u32;
+  const need = (offset: number, length: number, what: string) => {
+    if (offset < 0 || length < 0 || offset + length > buf.length) fail(`${what} lies outside the file`);
+  };
+  if (is64) need(0, 64, 'the ELF header');
+
+  const type = u16(16);
+  const machine = u16(18);
+  const phoff = is64 ? u64(32) : u32(28);
+  const phentsize = u16(is64 ? 54 : 42);
+  const phnum = u16(is64 ? 56 : 44);
+  interface Phdr { type: number; offset: number; vaddr: number; filesz: number }
+  const phdrs: Phdr[] = [];
+  if (phnum > 0) {
+    if (phentsize < (is64 ? 56 : 32)) fail(`e_phentsize ${phentsize}`);
+    need(phoff, phnum * phentsize, 'the program header table');
+    for (let i = 0; i < phnum; i++) {
+      const o = phoff + i * phentsize;
+      phdrs.push(
+        is64
+          ? { type: u32(o), offset: u64(o + 8), vaddr: u64(o + 16), filesz: u64(o + 32) }
+          : { type: u32(o), offset: u32(o + 4), vaddr: u32(o + 8), filesz: u32(o + 16) },
+      );
+    }
+  }
+  const cString = (offset: number, what: string): string => {
+    need(offset, 1, what);
+    const end = buf.indexOf(0, offset);
+    if (end < 0) fail(`${what} is not NUL-terminated`);
+    return buf.toString('utf8', offset, end);
+  };
+
+  let interpreter: string | undefined;
+  const interp = phdrs.find((p) => p.type === PT_INTERP);
+  if (interp) {
+    need(interp.offset, interp.filesz, 'PT_INTERP');
+    interpreter = cString(interp.offset, 'PT_INTERP');
+  }
+
+  let soname: string | undefined;
+  const needed: string[] = [];
+  const dyn = phdrs.find((p) => p.type === PT_DYNAMIC);
+  if (dyn) {
+    need(dyn.offset, dyn.filesz, 'PT_DYNAMIC');
+    const entSize = is64 ? 16 : 8;
+    const entries: [number, number][] = [];
+    for (let o = dyn.offset; o + entSize <= dyn.offset + dyn.filesz; o += entSize) {
+      const tag = is64 ? u64(o) : u32(o);
+      if (tag === DT_NULL) break;
+      entries.push([tag, addr(o + entSize / 2)]);
+    }
+    const strtabVaddr = entries.find(([t]) => t === DT_STRTAB)?.[1];
+    const stringsAt = (index: number, what: string): string => {
+      if (strtabVaddr === undefined) return fail(`${what} without DT_STRTAB`);
+      // DT_STRTAB is a virtual address: map it through the PT_LOAD segment holding it.
+      const load = phdrs.find((p) => p.type === PT_LOAD && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz);
+      if (!load) return fail('DT_STRTAB is in no PT_LOAD segment');
+      return cString(load.offset + (strtabVaddr - load.vaddr) + index, what);
+    };
+    for (const [tag, val] of entries) {
+      if (tag === DT_SONAME) soname = stringsAt(val, 'DT_SONAME');
+      else if (tag === DT_NEEDED) needed.push(stringsAt(val, 'DT_NEEDED'));
+    }
+  }
+  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed };
+}
