@@ -54,7 +54,11 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
     mkdirSync(path.join(root, 'var/lib/pacman'), { recursive: true });
     const conf = path.join(ws.root, 'roots', `${name}.conf`);
     writeFileSync(conf, `[options]\nArchitecture = ${TARGET}\nSigLevel = Never\nHookDir = ${path.join(ws.root, 'no-hooks')}\n${extra}`);
-    const pacman = (...args: string[]) => execa('pacman', ['--root', root, '--dbpath', path.join(root, 'var/lib/pacman'), '--config', conf, '--arch', TARGET, '--noconfirm', ...args], { reject: false, all: true });
+    // Its own package cache: pacman's default /var/cache/pacman/pkg is the machine's, where a
+    // file of the same name left by another run would be taken (and fail its checksum).
+    const cacheDir = path.join(ws.root, 'roots', `${name}.cache`);
+    mkdirSync(cacheDir, { recursive: true });
+    const pacman = (...args: string[]) => execa('pacman', ['--root', root, '--dbpath', path.join(root, 'var/lib/pacman'), '--cachedir', cacheDir, '--config', conf, '--arch', TARGET, '--noconfirm', ...args], { reject: false, all: true });
     return { root, pacman };
   }
 
