@@ -9,32 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { handlersForArch, readBinfmt } from '../packages/nx-distro/src/host/binfmt';
 import { findProgram } from '../packages/nx-distro/src/host/requirements';
 import { SANDBOX_UID, bwrapArgs, runSandboxed, sandboxCommandLine, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
+import { eventually, processesWith } from './helpers/processes';
 
 const ENV = { PATH: '/usr/bin:/bin', HOME: homedir(), LC_ALL: 'C' };
-
-/** Host processes whose command line contains `token` (to see what outlived a sandbox). */
-function processesWith(token: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (cmd.includes(token) && !cmd.includes('bwrap')) found.push(`${pid}: ${cmd}`);
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
-
-async function eventually(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 describe('runSandboxed (bubblewrap)', () => {
   let dir: string;

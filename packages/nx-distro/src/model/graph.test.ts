@@ -40,9 +40,20 @@ describe('buildRecipeGraph', () => {
     assert.match(g.errors[0].message, /dependency cycle: a -> b -> c -> a \(/);
   });
 
-  it('reports a self-dependency as a cycle', () => {
-    const g = buildRecipeGraph([recipe('a', { makedepends: ['a'] })]);
-    assert.match(g.errors[0].message, /dependency cycle: a -> a /);
+  it('reports a self-dependency once, as such (not also as a cycle)', () => {
+    const g = buildRecipeGraph([recipe('a', { makedepends: ['a'] }), recipe('b', { stages: { stage1: { makedepends_build: ['b@stage1'] } } })]);
+    assert.deepEqual(g.errors.map((e) => e.message), [
+      'recipes/a/recipe.yaml: makedepends[0]: "a" depends on itself; remove the entry (to build with an earlier build of itself, depend on a stage: name@stage1)',
+      'recipes/b/recipe.yaml: stages.stage1.makedepends_build[0]: "b@stage1" depends on itself; remove the entry (to build with an earlier build of itself, depend on a stage: name@stage1)',
+    ]);
+    assert.equal(g.nodes.size, 0);
+  });
+
+  it('still finds the cycles among the other recipes when some reference is bad', () => {
+    const g = buildRecipeGraph([recipe('a', { makedepends: ['b', 'nope'] }), recipe('b', { makedepends: ['a'] }), recipe('c', { depends: ['a@stage3'] })]);
+    assert.deepEqual(g.errors.map((e) => e.field), ['makedepends[1]', 'depends[0]', '']);
+    assert.match(g.errors[2].message, /^recipes\/a\/recipe\.yaml: dependency cycle: a -> b -> a \(/);
+    assert.equal(g.nodes.size, 0, 'no nodes while any reference is bad');
   });
 
   it('does not call a runtime-only loop a cycle', () => {

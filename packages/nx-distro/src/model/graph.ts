@@ -96,15 +96,27 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
   }
 
   // Reference checks: every entry must name a recipe and, with @stage, one of its stages.
+  // A bad entry is left out of the edges below, so the cycles among the rest are still found
+  // in the same run; the graph then has no nodes.
   let badRefs = false;
+  const badEntries = new Map<string, Set<string>>();
+  const markBad = (name: string, entry: string) => {
+    badRefs = true;
+    badEntries.set(name, (badEntries.get(name) ?? new Set()).add(entry));
+  };
   for (const r of byName.values()) {
     for (const [field, entries] of dependencyLists(r)) {
+      // The build node this list belongs to: `stages.<stage>.<field>` is that stage's, the rest the final build's.
+      const ownStage = field.startsWith('stages.') ? field.split('.')[1] : undefined;
       entries.forEach((entry, i) => {
         const ref = parseDependencyRef(entry);
         const target = byName.get(ref.name);
-        if (!target) {
+        if (ref.name === r.recipe.name && ref.stage === ownStage) {
+          errors.push(new InputError(r.file, `${field}[${i}]`, `"${entry}" depends on itself`, 'remove the entry (to build with an earlier build of itself, depend on a stage: name@stage1)'));
+          markBad(r.recipe.name, entry);
+        } else if (!target) {
           if (brokenNames.has(ref.name) || duplicates.has(ref.name)) {
-            badRefs = true;
+            markBad(r.recipe.name, entry);
             return;
           }
           const hint = closestName(ref.name, byName.keys());
@@ -112,26 +124,30 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
             new InputError(r.file, `${field}[${i}]`, `unknown recipe "${ref.name}"`,
               hint ? `did you mean "${hint}"? (or add recipes/${ref.name}/recipe.yaml)` : `add recipes/${ref.name}/recipe.yaml or fix the name`),
           );
-          badRefs = true;
+          markBad(r.recipe.name, entry);
         } else if (ref.stage && !target.recipe.stages?.[ref.stage]) {
           const stages = Object.keys(target.recipe.stages ?? {});
           errors.push(
             new InputError(r.file, `${field}[${i}]`, `recipe "${ref.name}" has no stage "${ref.stage}"`,
               stages.length ? `use one of: ${stages.map((s) => `${ref.name}@${s}`).join(', ')}` : `declare stages.${ref.stage} in ${target.file}`),
           );
-          badRefs = true;
+          markBad(r.recipe.name, entry);
         }
       });
     }
   }
 
   const nodes = new Map<string, NodeDependencies>();
-  if (badRefs) return { recipes: byName, nodes, errors };
+  /** A recipe's dependency list without the entries reported above. */
+  const usable = (name: string, entries: readonly string[]) => {
+    const bad = badEntries.get(name);
+    return bad ? entries.filter((e) => !bad.has(e)) : entries;
+  };
 
   // Runtime closure: node -> packages needed with it at run time (via `depends`, transitively).
   const depsOf = (key: string): readonly string[] => {
     const ref = parseDependencyRef(key);
-    return buildSpec(byName.get(ref.name)!.recipe, ref.stage).depends;
+    return usable(ref.name, buildSpec(byName.get(ref.name)!.recipe, ref.stage).depends);
   };
   /** Breadth-first closure of `start` over runtime depends; `via` records the path for messages. */
   const closure = (start: readonly string[], via: Map<string, string>): string[] => {
@@ -159,14 +175,14 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
       const key = nodeKey(r.recipe.name, stage);
       const spec = buildSpec(r.recipe, stage);
       const via = new Map<string, string>();
-      const sysroot = closure(spec.makedepends, via);
-      const tools = closure(spec.makedepends_build, via);
+      const sysroot = closure(usable(r.recipe.name, spec.makedepends), via);
+      const tools = closure(usable(r.recipe.name, spec.makedepends_build), via);
       nodes.set(key, { sysroot, tools });
       vias.set(key, via);
     }
   }
   errors.push(...findCycles(nodes, vias, byName));
-  return { recipes: byName, nodes, errors };
+  return { recipes: byName, nodes: badRefs ? new Map() : nodes, errors };
 }
 
 /** Tarjan's strongly connected components, iterative; returns the components with a cycle. */

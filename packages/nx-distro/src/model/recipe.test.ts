@@ -103,3 +103,28 @@ describe('buildSpec', () => {
     assert.deepEqual(buildSpec(r, 'stage1'), { depends: [], makedepends: [], makedepends_build: ['binutils'] });
   });
 });
+
+describe('loadRecipe on hostile input', () => {
+  it('refuses a file over 1 MB before parsing it, and names an empty file', () => {
+    const big = errorsOf(`${GOOD}# ${'x'.repeat(1_100_000)}\n`);
+    assert.deepEqual(big, [`${FILE}: the file is 1.1 MB; a recipe or system target file must be at most 1 MB; keep large data in sources and patches`]);
+    assert.deepEqual(errorsOf('# only a comment\n'), [`${FILE}: the file is empty; write the recipe (see docs/recipe-format.md)`]);
+  });
+
+  it('shows a YAML alias bomb in a message without expanding it', () => {
+    const levels = ['x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 10; i++) levels.push(`x${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    const started = Date.now();
+    const errors = errorsOf(`${GOOD.replace(/^description: .*\n/m, '')}${levels.join('\n')}\ndescription: *a9\n`);
+    assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+    assert.ok(errors.includes(`${FILE}: description: must be string, not [[[[[[[[[["lol","lol","lol","lol","lol","lol","lol","lol"...`), errors.join('\n'));
+  });
+
+  it('refuses a patch path leaving the recipe folder even when the file exists', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-recipe-'));
+    mkdirSync(path.join(root, 'recipes/zlib'), { recursive: true });
+    writeFileSync(path.join(root, 'recipes/other.patch'), '');
+    const errors = errorsOf(`${GOOD}patches:\n  - file: ../other.patch\n    upstream: https://example.org/1\n`, FILE, root);
+    assert.deepEqual(errors, [`${FILE}: patches[0].file: "../other.patch" leaves recipes/zlib/; keep the patch file in the recipe folder and give its path without \`..\``]);
+  });
+});

@@ -87,7 +87,9 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
     if (err) errors.push(err);
   });
   (recipe.patches ?? []).forEach((p, i) => {
-    if (p.file.split('/').includes('..') || !existsSync(path.join(workspaceRoot, root, p.file))) {
+    if (p.file.split('/').includes('..')) {
+      errors.push(new InputError(file, `patches[${i}].file`, `"${p.file}" leaves ${root}/`, 'keep the patch file in the recipe folder and give its path without `..`'));
+    } else if (!existsSync(path.join(workspaceRoot, root, p.file))) {
       errors.push(new InputError(file, `patches[${i}].file`, `"${p.file}" not found in ${root}/`, 'add the patch file beside recipe.yaml'));
     }
   });

@@ -37,9 +37,50 @@ function lastKey(field: string): string {
   return field.replace(/\[\d+\]$/, '').split('.').pop() ?? '';
 }
 
+/** Longest value shown in a message. */
+const MAX_SHOWN = 60;
+
+/**
+ * A value as JSON for a message, at most {@link MAX_SHOWN} characters. Walks the value only as far
+ * as it shows: a YAML alias bomb (anchors nested ten deep, 10^10 elements) or a multi-MB string
+ * costs no more than a small value.
+ */
 function describe(value: unknown): string {
-  const s = JSON.stringify(value);
-  return s === undefined ? String(value) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  let out = '';
+  const full = () => out.length > MAX_SHOWN;
+  const walk = (v: unknown): void => {
+    if (full()) return;
+    if (Array.isArray(v)) {
+      out += '[';
+      for (let i = 0; i < v.length && !full(); i++) {
+        if (i) out += ',';
+        walk(v[i]);
+      }
+      out += ']';
+    } else if (v !== null && typeof v === 'object') {
+      out += '{';
+      let first = true;
+      for (const k in v) {
+        if (full()) break;
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        out += `${first ? '' : ','}${JSON.stringify(k.slice(0, MAX_SHOWN + 1))}:`;
+        first = false;
+        walk((v as Record<string, unknown>)[k]);
+      }
+      out += '}';
+    } else if (typeof v === 'string') {
+      out += JSON.stringify(v.slice(0, MAX_SHOWN + 1));
+    } else {
+      out += JSON.stringify(v) ?? String(v);
+    }
+  };
+  walk(value);
+  return out.length > MAX_SHOWN ? `${out.slice(0, MAX_SHOWN - 3)}...` : out;
+}
+
+/** The error for a file holding nothing (or only comments): a clearer line than "must be object". */
+function emptyFile(file: string, data: unknown, what: string): InputError[] {
+  return data === undefined || data === null ? [new InputError(file, '', 'the file is empty', `write the ${what} (see docs/${what === 'recipe' ? 'recipe' : 'target'}-format.md)`)] : [];
 }
 
 /** Turns Ajv's errors into one {@link InputError} per faulty field (the most telling one). */
@@ -147,6 +188,8 @@ function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
  * @returns `[]` when valid (then `data` is a {@link Recipe}), else one error per faulty field
  */
 export function validateRecipeData(file: string, data: unknown): InputError[] {
+  const empty = emptyFile(file, data, 'recipe');
+  if (empty.length) return empty;
   return validators.recipe(data) ? [] : toInputErrors(file, validators.recipe.errors ?? []);
 }
 
@@ -157,5 +200,7 @@ export function validateRecipeData(file: string, data: unknown): InputError[] {
  * @returns `[]` when valid (then `data` is a {@link SystemTarget}), else one error per faulty field
  */
 export function validateSystemTargetData(file: string, data: unknown): InputError[] {
+  const empty = emptyFile(file, data, 'system target');
+  if (empty.length) return empty;
   return validators.target(data) ? [] : toInputErrors(file, validators.target.errors ?? []);
 }

@@ -15,7 +15,7 @@ import { hostNeedsOfRun } from '../host/run-needs';
 import { InputError, InputErrors } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
 import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
-import { loadSystemTargets } from '../model/system-target';
+import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
 import { requestedConfiguration } from './requested-configuration';
 import { RECIPE_TAG, SYSTEM_PROJECT, systemProject } from './system-project';
@@ -48,17 +48,19 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
   async (files, rawOptions, context) => {
     const options = normalizeOptions(rawOptions);
     const errors: Array<[string, Error]> = [];
-    let systemTargets;
+    // A bad system target file must not hide the recipes' errors: both are read and reported
+    // together; without valid targets no project is made.
+    let systemTargets: LoadedSystemTarget[] | undefined;
     try {
       systemTargets = loadSystemTargets(context.workspaceRoot, options.targetsDir);
     } catch (e) {
       if (!(e instanceof InputErrors)) throw e;
       for (const err of e.errors) errors.push([err.file, err]);
-      throw toAggregate(errors, []);
     }
-    if (!systemTargets.some((t) => t.name === options.defaultSystemTarget)) {
+    if (systemTargets && !systemTargets.some((t) => t.name === options.defaultSystemTarget)) {
       const err = new InputError('nx.json', 'plugins[nx-distro].options.defaultSystemTarget', `no system target "${options.defaultSystemTarget}"`, `use one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-      throw toAggregate([['nx.json', err]], []);
+      errors.push(['nx.json', err]);
+      systemTargets = undefined;
     }
 
     const roots = files.map((f) => path.posix.dirname(f));
@@ -91,6 +93,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     const graph = buildRecipeGraph(loaded, broken);
     lastGraph = graph;
     for (const err of graph.errors) errors.push([err.file, err]);
+    if (!systemTargets) throw toAggregate(errors, []);
 
     const ctx: TargetContext = {
       options,

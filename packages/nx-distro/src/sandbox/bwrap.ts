@@ -4,6 +4,9 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { findProgram } from '../host/requirements';
+import { SANDBOX_MAX_PROCESSES, createPidsCgroup } from './process-limit';
+
+export { SANDBOX_MAX_PROCESSES } from './process-limit';
 
 /** One mount of a host path into the sandbox. */
 export interface SandboxBind {
@@ -45,6 +48,15 @@ export interface SandboxSpec {
    * root (a native build's staged build root); default `/`, the host's own root.
    */
   readonly root?: string;
+  /**
+   * Most processes (tasks) the sandbox may hold at once, default {@link SANDBOX_MAX_PROCESSES}:
+   * a fork bomb fails instead of exhausting the host's process ids. Enforced with a pids cgroup
+   * made for the run (`/sys/fs/cgroup/pids/...` on cgroup v1, `/sys/fs/cgroup/...` on v2) when
+   * nx may make one (root, or a delegated cgroup); otherwise, for a user other than root, with
+   * RLIMIT_NPROC (`prlimit --nproc`), which then also counts that user's processes outside the
+   * sandbox. As root without a usable pids controller there is no limit.
+   */
+  readonly maxProcesses?: number;
 }
 
 /** How a sandboxed command ended. */
@@ -79,6 +91,19 @@ export const SANDBOX_HOSTNAME = 'nx-distro';
 /** Host root entries the sandbox gets fresh instead: its own /dev, /proc, /tmp (and /run without network). */
 const REPLACED = new Set(['dev', 'proc', 'tmp', 'run']);
 
+/**
+ * Host root entries shown as empty read-only folders: the users' homes (SSH keys, tokens, shell
+ * histories). A build has HOME=/tmp and reads nothing of anyone's home.
+ */
+const HIDDEN = new Set(['home', 'root']);
+
+/**
+ * Host files shown empty (`/dev/null` bound over them) when present. When nx runs as root, the
+ * sandbox's uid 1000 is root outside and so owns, and may read, every root-owned file of the
+ * read-only root; these hold the password hashes.
+ */
+const MASKED_FILES = ['etc/shadow', 'etc/shadow-', 'etc/gshadow', 'etc/gshadow-'];
+
 function assertAbsolute(what: string, p: string): void {
   if (!path.isAbsolute(p)) throw new Error(`sandbox: ${what} must be an absolute path, got "${p}"`);
 }
@@ -100,7 +125,8 @@ function validate(spec: SandboxSpec): void {
 
 /**
  * The host root, read-only, entry by entry: each top-level folder or file bound read-only at its
- * own path, each top-level symlink recreated (Debian's merged /usr: /bin -> usr/bin). The root
+ * own path, each top-level symlink recreated (Debian's merged /usr: /bin -> usr/bin); /home and
+ * /root empty, the shadow password files empty. The root
  * itself is bwrap's tmpfs, remounted read-only after the binds: the same view as `--ro-bind / /`,
  * except that binds may then go to new top-level paths such as /build (a read-only host root
  * would refuse to create their mount points).
@@ -109,6 +135,10 @@ function hostRootArgs(hostRoot: string, network: boolean): string[] {
   const args: string[] = [];
   for (const name of readdirSync(hostRoot).sort()) {
     if (REPLACED.has(name) && !(name === 'run' && network)) continue;
+    if (HIDDEN.has(name)) {
+      args.push('--dir', `/${name}`);
+      continue;
+    }
     const p = path.join(hostRoot, name);
     const dest = `/${name}`;
     let st;
@@ -119,6 +149,13 @@ function hostRootArgs(hostRoot: string, network: boolean): string[] {
     }
     if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(p), dest);
     else args.push('--ro-bind', p, dest);
+  }
+  for (const f of MASKED_FILES) {
+    try {
+      if (lstatSync(path.join(hostRoot, f)).isFile()) args.push('--ro-bind', '/dev/null', `/${f}`);
+    } catch {
+      // not there
+    }
   }
   return args;
 }
@@ -131,7 +168,8 @@ function hostRootArgs(hostRoot: string, network: boolean): string[] {
  * TIOCSTI into the caller's terminal), `--uid/--gid`, `--hostname`, `--clearenv` then one
  * `--setenv` per variable, the host root read-only (see the source: per top-level entry),
  * `--dev /dev`, `--proc /proc`, `--tmpfs /tmp`, `--tmpfs /run` without network (no host sockets
- * such as a Docker or D-Bus socket: a read-only mount does not stop connect(2)), the binds in
+ * such as a Docker or D-Bus socket: a read-only mount does not stop connect(2)), /home and /root
+ * as empty folders, /dev/null over /etc/shadow and the like, the binds in
  * order, `--remount-ro /`, `--chdir`, then `--` and the command. bwrap's own pid 1 runs the
  * command and exits with it; when pid 1 of a pid namespace exits the kernel kills every
  * other process in it (pid_namespaces(7)), so nothing left in the background survives.
@@ -183,11 +221,22 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   const bwrap = findProgram('bwrap', process.env.PATH ?? '');
   if (!bwrap) throw new Error('sandbox: bwrap (bubblewrap) is not on PATH; run tools/setup-host, or: apt-get install bubblewrap');
   const args = bwrapArgs(spec);
+  const maxProcesses = spec.maxProcesses ?? SANDBOX_MAX_PROCESSES;
+  if (!(Number.isInteger(maxProcesses) && maxProcesses > 0)) throw new Error(`sandbox: maxProcesses must be a positive integer, got ${maxProcesses}`);
   const log = await open(spec.logFile, 'a');
   const started = performance.now();
   let timedOut = false;
+  const cgroup = createPidsCgroup(maxProcesses);
   try {
-    const child = spawn(bwrap, args, { stdio: ['ignore', log.fd, log.fd], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    // bwrap joins the pids cgroup before it starts (a shell writes its own pid, then execs bwrap),
+    // so every process of the sandbox is counted; without one, RLIMIT_NPROC for a non-root user.
+    const prlimit = cgroup || process.getuid?.() === 0 ? undefined : findProgram('prlimit', process.env.PATH ?? '');
+    const [file, argv] = cgroup
+      ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, bwrap, ...args]]
+      : prlimit
+        ? [prlimit, [`--nproc=${maxProcesses}`, '--', bwrap, ...args]]
+        : [bwrap, args];
+    const child = spawn(file, argv, { stdio: ['ignore', log.fd, log.fd], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const timer = spec.timeoutSeconds === undefined
       ? undefined
       : setTimeout(() => {
@@ -205,6 +254,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     }
     return { exitCode: code ?? 1, durationMs, timedOut };
   } finally {
+    await cgroup?.remove();
     await log.close();
   }
 }

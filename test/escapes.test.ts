@@ -1,0 +1,181 @@
+// Sandbox escapes: builds that try to get out of their bubblewrap sandbox, on the real machine
+// (needs bwrap with user namespaces: tools/setup-host). What test/sandbox.test.ts already covers
+// (host loopback and DNS unreachable, read-only /usr, background `cmd &` killed, the timeout) is
+// not repeated; these are the attacks a hostile recipe would try next: the user's secrets,
+// a daemon that detaches itself, a fork bomb, a new root, the outside network. The last part
+// runs them through a real recipe build (`nx run <recipe>:build -c x86_64`), so the executor's
+// own sandbox settings are what is tested.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runSandboxed, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
+import { createWorkspace, type TestWorkspace } from './helpers/workspace';
+import { eventually, processesWith } from './helpers/processes';
+
+const ENV = { PATH: '/usr/bin:/bin', HOME: '/tmp', LC_ALL: 'C' };
+
+/** Host processes with `token` in their command line that outlived a sandbox (nx's own left out). */
+const leftover = (token: string) => processesWith(token, ['nx run']);
+
+/** Number of processes on the host (to see that a contained fork bomb left nothing behind). */
+const hostProcesses = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length;
+
+describe('sandbox escapes, direct runs', () => {
+  let dir: string;
+  let secret: string;
+  let n = 0;
+  const sh = async (script: string, extra: Partial<SandboxSpec> = {}, ...args: string[]) => {
+    const logFile = path.join(dir, `log-${++n}.txt`);
+    const r = await runSandboxed({ binds: [{ src: dir, dest: '/work-test', writable: true }], env: ENV, cwd: '/work-test', argv: ['/bin/sh', '-e', '-c', script, ...args], logFile, timeoutSeconds: 120, ...extra });
+    return { ...r, log: readFileSync(logFile, 'utf8') };
+  };
+
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'nx-distro-escapes-'));
+    // A secret in the real home of the user running nx (root's /root when nx runs as root).
+    secret = path.join(homedir(), `.nx-distro-escape-secret-${process.pid}`);
+    writeFileSync(secret, 'TOPSECRET-KEY\n', { mode: 0o600 });
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(secret, { force: true });
+  });
+
+  it("cannot read the user's home, /root or the password hashes", async () => {
+    const r = await sh([
+      `cat ${secret} || echo "no secret"`,
+      'ls -A /root /home',
+      // Root-owned files are the sandbox user's own when nx runs as root: the hashes are masked.
+      'if grep -q . /etc/shadow 2>/dev/null; then echo "shadow: readable"; else echo "shadow: unreadable"; fi',
+      `find / -xdev -name '.nx-distro-escape-secret-*' 2>/dev/null | wc -l`,
+    ].join('\n'));
+    assert.equal(r.exitCode, 0, r.log);
+    assert.doesNotMatch(r.log, /TOPSECRET|root:[^\n]*:\d+:/);
+    assert.match(r.log, /No such file or directory\nno secret\n\/home:\n\n\/root:\nshadow: unreadable\n0\n$/);
+  });
+
+  it('kills a daemon that detaches itself (setsid, double fork, nohup) when the command ends', async () => {
+    const token = `2000.${process.pid}`;
+    const r = await sh(`setsid sleep ${token}1 & (setsid sleep ${token}2 &) ; nohup sleep ${token}3 >/dev/null 2>&1 & setsid -f sleep ${token}4; sleep 0.2; ps -eo args | grep -c '^sleep ${token}'`);
+    assert.equal(r.exitCode, 0, r.log);
+    assert.equal(r.log.trim(), '4', 'the four daemons ran inside');
+    assert.ok(await eventually(() => leftover(token).length === 0, 3000), leftover(token).join('\n'));
+  });
+
+  it('contains a fork bomb: it fails at the process limit within seconds, and nothing is left', async () => {
+    const token = `bomb-${process.pid}`;
+    const before = hostProcesses();
+    // The classic bomb, each copy starting two more; the top-level shell dies when fork fails.
+    const r = await sh('bomb() { bomb & bomb; }; bomb', { maxProcesses: 200, timeoutSeconds: 60 }, token);
+    assert.notEqual(r.exitCode, 0, r.log.slice(0, 2000));
+    assert.equal(r.timedOut, false, 'ended by the limit, not by the timeout');
+    assert.ok(r.durationMs < 20_000, `${r.durationMs} ms`);
+    assert.match(r.log, /[Cc]an(no|')t fork|Resource temporarily unavailable/);
+    assert.ok(await eventually(() => leftover(token).length === 0, 5000), `${leftover(token).length} bomb processes left`);
+    assert.ok(hostProcesses() < before + 50, `host processes ${before} -> ${hostProcesses()}`);
+  });
+
+  it(`limits processes to ${SANDBOX_MAX_PROCESSES} by default, enough for a parallel build`, async () => {
+    // 300 concurrent processes (make -j on a large machine) are fine; the default stops a bomb.
+    const ok = await sh('i=0; while [ $i -lt 300 ]; do sleep 5 & i=$((i+1)); done; echo started $i');
+    assert.equal(ok.exitCode, 0, ok.log.slice(0, 2000));
+    assert.equal(ok.log, 'started 300\n');
+    const bomb = await sh('while :; do sleep 600 & done');
+    assert.notEqual(bomb.exitCode, 0);
+    assert.equal(bomb.timedOut, false);
+    assert.match(bomb.log, /[Cc]an(no|')t fork|Resource temporarily unavailable/);
+  });
+
+  it('cannot change the host root: no mount, chroot or pivot_root reaches the host', async () => {
+    const marker = `/usr/nx-distro-escaped-${process.pid}`;
+    const r = await sh([
+      `mount -t tmpfs none /usr 2>&1 || echo "mount refused"`,
+      `chroot /work-test /bin/true 2>&1 || echo "chroot refused"`,
+      // A nested user namespace may mount, but only in its own mount namespace.
+      `unshare -rm sh -c 'mount -t tmpfs none /usr && touch ${marker} && echo "inner mount ok"' 2>&1 || echo "unshare refused"`,
+      `touch ${marker} 2>&1 || echo "touch refused"`,
+      `echo 1 > /proc/sys/kernel/sysrq 2>&1 || echo "sysctl refused"`,
+      `hostname evil 2>&1 || echo "hostname refused"`,
+    ].join('\n'));
+    assert.equal(r.exitCode, 0, r.log);
+    for (const what of ['mount', 'chroot', 'touch', 'sysctl', 'hostname']) assert.match(r.log, new RegExp(`^${what} refused$`, 'm'), r.log);
+    assert.equal(existsSync(marker), false, 'nothing was written into the host /usr');
+    assert.equal(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim() === 'evil', false);
+  });
+
+  it('has no route out and no host interface: only loopback', async () => {
+    // /proc/net/dev lists the interfaces of the sandbox's own network namespace.
+    const r = await sh(`tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; bash -c 'exec 3<>/dev/tcp/1.1.1.1/53' 2>&1 || echo "no route"`);
+    assert.equal(r.exitCode, 0, r.log);
+    assert.match(r.log, /^lo\nbash/);
+    assert.match(r.log, /Network is unreachable[\s\S]*no route\n$/);
+  });
+});
+
+describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)', () => {
+  let ws: TestWorkspace;
+  let server: Server;
+  let port: number;
+  let secret: string;
+  const token = `3000.${process.pid}`;
+  const head = (name: string) => `name: ${name}\nversion: "1.0"\nrelease: 1\ndescription: A recipe that tries to escape\nlicense: [MIT]\nhomepage: https://example.org/\n`;
+
+  before(async () => {
+    ws = createWorkspace();
+    ws.env.NX_DISTRO_SKIP_HOST_CHECK = '1';
+    server = createServer((s) => s.end('hello from the host\n'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as { port: number }).port;
+    secret = path.join(homedir(), `.nx-distro-escape-secret-build-${process.pid}`);
+    writeFileSync(secret, 'TOPSECRET-BUILD\n', { mode: 0o600 });
+    const step = (lines: string[]) => lines.map((l) => `    ${l}`).join('\n');
+    ws.write('recipes/escape/recipe.yaml', `${head('escape')}steps:\n  build: |\n${step([
+      `cat ${secret} || echo "secret: unreadable"`,
+      `ls -A /root /home | tr '\\n' ' '; echo`,
+      `touch ${ws.root}/escaped 2>&1 || echo "workspace: unreachable"`,
+      `mkdir -p ${ws.root} && touch ${ws.root}/escaped && echo "workspace: wrote the sandbox's own /tmp copy"`,
+      `touch /build/escaped 2>&1 || echo "build root: read-only"`,
+      `touch "$pkgdir/too-early" 2>&1 || echo "pkgdir: read-only before install"`,
+      `touch "$SYSTEM_TARGET_DIR/x" 2>&1 || echo "target dir: read-only"`,
+      `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} && head -n1 <&3' 2>&1 || echo "host loopback: refused"`,
+      `getent hosts deb.debian.org || echo "dns: none"`,
+      `setsid sleep ${token}1 & (setsid sleep ${token}2 &)`,
+      `echo "build done"`,
+    ])}\n  install: |\n${step(['mkdir -p "$pkgdir/usr/share/escape" && echo ok > "$pkgdir/usr/share/escape/ok"'])}\n`);
+    ws.write('recipes/forkbomb/recipe.yaml', `${head('forkbomb')}steps:\n  build: |\n${step([`while :; do sleep ${token}9 & done`])}\n  install: |\n${step(['touch "$pkgdir/never"'])}\n`);
+  });
+  after(() => {
+    server.close();
+    rmSync(secret, { force: true });
+    ws.dispose();
+  });
+
+  it('builds the package while every escape attempt fails, and leaves no daemon behind', async () => {
+    const run = await ws.nx('run', 'escape:build', '-c', 'x86_64', '--output-style=static');
+    const log = ws.read('dist/x86_64/packages/escape/build.log');
+    assert.equal(run.exitCode, 0, `${run.all.slice(-3000)}\n${log}`);
+    assert.doesNotMatch(log, /TOPSECRET|hello from the host/);
+    for (const line of [
+      'secret: unreadable', '/home:  /root: \n', 'workspace: unreachable', "workspace: wrote the sandbox's own /tmp copy",
+      'build root: read-only', 'pkgdir: read-only before install', 'target dir: read-only', 'host loopback: refused', 'dns: none', 'build done',
+    ]) assert.ok(log.includes(line), `${line}\n${log}`);
+    assert.equal(existsSync(path.join(ws.root, 'escaped')), false, 'nothing written into the workspace');
+    assert.equal(existsSync('/build/escaped'), false);
+    assert.ok(await eventually(() => leftover(token).length === 0, 3000), leftover(token).join('\n'));
+    assert.ok(readdirSync(path.join(ws.root, 'dist/x86_64/packages/escape')).some((f) => f.endsWith('.pkg.tar.zst')));
+  });
+
+  it('stops a fork bomb at the default process limit: the step fails within the time limit', async () => {
+    const started = Date.now();
+    const run = await ws.nx('run', 'forkbomb:build', '-c', 'x86_64', '--output-style=static');
+    const seconds = (Date.now() - started) / 1000;
+    assert.notEqual(run.exitCode, 0);
+    assert.match(run.all, /forkbomb: step build failed \(exit \d+\) after [\d.]+ s/);
+    assert.match(ws.read('dist/x86_64/packages/forkbomb/build.log'), /[Cc]an(no|')t fork|Resource temporarily unavailable/);
+    assert.ok(seconds < 90, `${seconds} s`);
+    assert.ok(await eventually(() => leftover(`${token}9`).length === 0, 5000), `${leftover(`${token}9`).length} sleeps left`);
+  });
+});
