@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { EM, readElf } from '../packages/nx-distro/src/packages/elf';
-import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
 const PREFIX = 'aarch64-linux-gnu-';
@@ -74,16 +74,7 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
     ws = createWorkspace();
     for (const r of RECIPES) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
     // The target files are committed, so the runtime's SOURCE_DATE_EPOCH is their commit time.
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'commit.gpgsign=false', ...args], {
-      cwd: ws.root,
-      env: { ...process.env, GIT_AUTHOR_DATE: `@${COMMIT_EPOCH} +0000`, GIT_COMMITTER_DATE: `@${COMMIT_EPOCH} +0000` },
-      stdio: 'ignore',
-    });
-    git('init', '-q');
-    writeFileSync(path.join(ws.root, '.gitignore'), 'node_modules\ndist\ntmp\n.nx-test\n.distfiles\n');
-    git('add', 'targets');
-    git('commit', '-q', '-m', 'targets');
-    ws.env.SOURCE_DATE_EPOCH = undefined; // never the caller's: undefined removes it from the child's environment
+    commitTargets(ws, COMMIT_EPOCH);
   });
   after(() => ws.dispose());
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,8 +33,9 @@ export interface TestWorkspace {
 /** How a test workspace is made. */
 export interface WorkspaceOptions {
   /**
-   * Use the test run's Nx cache and distfiles store instead of the workspace's own empty ones:
-   * `<NX_DISTRO_TEST_RUN_DIR>/nx-cache` and `<...>/distfiles`, when tools/run-tests.mjs set
+   * Use the test run's Nx cache (with its index, the workspace data folder) and distfiles store
+   * instead of the workspace's own empty ones: `<NX_DISTRO_TEST_RUN_DIR>/nx-cache`, `<...>/nx-data`
+   * and `<...>/distfiles`, when tools/run-tests.mjs set
    * that variable (a folder it creates empty for each run and removes afterwards). Builds of the
    * same recipes in several test files then run once per test run, still never from a cache left
    * on the machine. Run alone (no variable), the workspace keeps its own empty ones.
@@ -64,6 +66,11 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
   if (fixture) cpSync(path.join(REPO_ROOT, 'test', 'fixtures', fixture), path.join(root, 'recipes'), { recursive: true });
   const runDir = options.shareRunCache ? process.env.NX_DISTRO_TEST_RUN_DIR : undefined;
   const cacheDir = runDir ? path.join(runDir, 'nx-cache') : path.join(root, '.nx-test', 'cache');
+  // Nx 24 indexes its local cache in a database kept in the workspace data folder whenever
+  // NX_CACHE_DIRECTORY is set (nx/src/utils/db-connection.js): a cache folder shared without that
+  // folder is never hit. So a shared run cache shares the data folder too (the project graph's
+  // own cache files there are checked against the workspace's files and rebuilt when they differ).
+  const dataDir = runDir ? path.join(runDir, 'nx-data') : path.join(root, '.nx-test', 'data');
   const env: Record<string, string | undefined> = { NX_DISTRO_DISTFILES: runDir ? path.join(runDir, 'distfiles') : path.join(root, '.distfiles'), NX_DISTRO_MIRRORS: undefined };
   return {
     root,
@@ -84,7 +91,7 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
           NX_DAEMON: 'false',
           NX_NO_CLOUD: 'true',
           NX_CACHE_DIRECTORY: cacheDir,
-          NX_WORKSPACE_DATA_DIRECTORY: path.join(root, '.nx-test', 'data'),
+          NX_WORKSPACE_DATA_DIRECTORY: dataDir,
           NX_TUI: 'false',
           FORCE_COLOR: '0',
           ...env,
@@ -103,4 +110,24 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Makes the workspace a git repository whose one commit, made at `epoch`, holds `targets/`, and
+ * removes `SOURCE_DATE_EPOCH` from the workspace's environment: the system project's tasks
+ * (toolchain runtime, rootfs, image) then take `epoch` as their SOURCE_DATE_EPOCH (the commit
+ * time of the target file), while recipes, not committed, keep the fallback one.
+ * @param epoch commit time, seconds since the epoch
+ */
+export function commitTargets(ws: TestWorkspace, epoch: number): void {
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: ws.root,
+    env: { ...process.env, GIT_AUTHOR_DATE: `@${epoch} +0000`, GIT_COMMITTER_DATE: `@${epoch} +0000` },
+    stdio: 'ignore',
+  });
+  git('init', '-q');
+  writeFileSync(path.join(ws.root, '.gitignore'), 'node_modules\ndist\ntmp\n.nx-test\n.distfiles\n');
+  git('add', 'targets');
+  git('commit', '-q', '-m', 'targets');
+  ws.env.SOURCE_DATE_EPOCH = undefined; // never the caller's: undefined removes it from the child's environment
 }
