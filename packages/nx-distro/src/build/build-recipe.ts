@@ -10,6 +10,7 @@ import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
 import { buildSpec, loadRecipe } from '../model/recipe';
 import { loadSystemTargets, recipeSupportsArch } from '../model/system-target';
+import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
 import { writePackage } from '../packages/pacman-package';
 import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
@@ -71,8 +72,9 @@ export type BuildMode = 'cross' | 'native';
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s.
  *    Output goes to `build.log` beside the package.
  * 6. `$pkgdir` (libtool `.la` files removed) becomes `NAME-VER-REL-ARCH.pkg.tar.zst`; with an
- *    external toolchain it depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's
- *    `depends`.
+ *    external toolchain, a package holding a dynamically linked ELF file ({@link firstDynamicElf})
+ *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
+ *    programs, headers or data do not).
  *
  * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg),
  * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`.
@@ -214,6 +216,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await removeLibtoolArchives(pkgdir);
     if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
     const spec = buildSpec(recipe, options.stage);
+    const needsRuntime = target.toolchain.kind === 'external' && (await firstDynamicElf(pkgdir)) !== undefined;
     const result = await writePackage(
       pkgdir,
       {
@@ -226,7 +229,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         arch: target.arch,
         license: recipe.license,
         depends: [
-          ...(target.toolchain.kind === 'external' ? [TOOLCHAIN_RUNTIME_PACKAGE] : []),
+          ...(needsRuntime ? [TOOLCHAIN_RUNTIME_PACKAGE] : []),
           ...spec.depends.map((d) => parseDependencyRef(d).name).filter((n) => !provided.has(n)),
         ],
         packager: 'nx-distro',

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EM, parseElf, readElf } from './elf';
+import { EM, firstDynamicElf, parseElf, readElf } from './elf';
 
 /** The toolchains of the system targets, with the machine their output must have. */
 const TOOLCHAINS = [
@@ -86,5 +86,19 @@ describe('readElf', () => {
     const badClass = Buffer.from(real);
     badClass[4] = 7;
     assert.throws(() => parseElf(badClass, 'node'), /EI_CLASS 7/);
+  });
+
+  it('finds the first file needing a C runtime in a folder: none for a kernel, data and a static program; a dynamic program', { skip: have('gcc') ? false : 'no native gcc' }, async () => {
+    const pkgdir = path.join(tmp, 'pkgdir');
+    mkdirSync(path.join(pkgdir, 'boot'), { recursive: true });
+    mkdirSync(path.join(pkgdir, 'usr/bin'), { recursive: true });
+    writeFileSync(path.join(pkgdir, 'boot/System.map'), 'ffffffff81000000 T _text\n');
+    writeFileSync(path.join(pkgdir, 'boot/vmlinuz'), Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4096)]));
+    execFileSync('gcc', ['-static', '-o', path.join(pkgdir, 'usr/bin/static'), path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+    execFileSync('gcc', ['-c', '-o', path.join(pkgdir, 'usr/bin/prog.o'), path.join(tmp, 'prog.c')], { cwd: tmp });
+    symlinkSync('/bin/true', path.join(pkgdir, 'usr/bin/link-to-host')); // not followed
+    assert.equal(await firstDynamicElf(pkgdir), undefined);
+    copyFileSync('/bin/true', path.join(pkgdir, 'usr/bin/true'));
+    assert.equal(await firstDynamicElf(pkgdir), 'usr/bin/true');
   });
 });

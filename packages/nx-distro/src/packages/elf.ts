@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import fg from 'fast-glob';
 
 /**
  * A minimal ELF reader: the few facts about an executable or shared library that packaging the
@@ -148,4 +150,37 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
     }
   }
   return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed };
+}
+
+/**
+ * Whether a folder holds an ELF file that needs a C runtime at run time: a program with a
+ * program interpreter (`PT_INTERP`, the dynamic loader) or any file with `DT_NEEDED` entries.
+ * Static programs, a C library's own `libc.so` (no interpreter, nothing needed), object files,
+ * `ar` archives and non-ELF files (a kernel image, scripts, data) do not. Symbolic links are
+ * not followed.
+ * @param dir absolute path of the folder (e.g. a build's `$pkgdir`)
+ * @returns the first such file, as a path relative to `dir`, or undefined when there is none
+ * @throws the file system's error when the folder cannot be read; a damaged ELF file counts as
+ *   needing the runtime (the loader would try it) rather than failing
+ */
+export async function firstDynamicElf(dir: string): Promise<string | undefined> {
+  const files = (await fg('**', { cwd: dir, onlyFiles: true, dot: true, followSymbolicLinks: false })).sort();
+  for (const rel of files) {
+    const file = path.join(dir, rel);
+    const handle = await fs.open(file, 'r');
+    let magic: Buffer;
+    try {
+      magic = Buffer.alloc(4);
+      if ((await handle.read(magic, 0, 4, 0)).bytesRead < 4 || magic.readUInt32BE(0) !== 0x7f454c46) continue;
+    } finally {
+      await handle.close();
+    }
+    try {
+      const info = parseElf(await fs.readFile(file), file);
+      if (info.interpreter !== undefined || info.needed.length > 0) return rel;
+    } catch {
+      return rel;
+    }
+  }
+  return undefined;
 }

@@ -11,6 +11,9 @@ import type { TargetContext } from './targets';
  * - `build`: the target's pacman repository of every package (`nx-distro:repository`), so
  *   `nx run-many -t build -c <target>` ends with the repository;
  * - `source-bundle`: sources, recipes and a native build script for the target machine (`nx-distro:source-bundle`).
+ * - `rootfs`: the package sets installed by pacman, as a tarball with its layer plan (`nx-distro:rootfs`);
+ * - `image`: kernel, initramfs, squashfs layers and manifest (`nx-distro:image`);
+ * - `boot`: the image booted in QEMU, both ways, and checked (`nx-distro:boot`).
  * A recipe may not take this name (the recipe graph reports it).
  */
 export const SYSTEM_PROJECT = 'system';
@@ -24,6 +27,15 @@ export const TOOLCHAIN_RUNTIME_TARGET = 'toolchain-runtime';
 /** Nx target of the `system` project that writes the source bundle. */
 export const SOURCE_BUNDLE_TARGET = 'source-bundle';
 
+/** Nx target of the `system` project that installs the package sets into a root file system. */
+export const ROOTFS_TARGET = 'rootfs';
+
+/** Nx target of the `system` project that writes the bootable image. */
+export const IMAGE_TARGET = 'image';
+
+/** Nx target of the `system` project that boots the image in QEMU and checks it. */
+export const BOOT_TARGET = 'boot';
+
 /** Tag carried by every recipe project, used to name them all in `dependsOn`. */
 export const RECIPE_TAG = 'nx-distro:recipe';
 
@@ -33,8 +45,26 @@ function configurations(ctx: TargetContext): Record<string, Record<string, strin
   return out;
 }
 
+/** Sorted union of `values` over every system target. */
+function union(ctx: TargetContext, values: (t: TargetContext['systemTargets'][number]) => readonly string[]): string[] {
+  return [...new Set(ctx.systemTargets.flatMap(values))].sort();
+}
+
+/** Runtime input printing the versions of host programs (a missing one prints nothing). */
+function toolVersions(commands: readonly string[]): { runtime: string } {
+  return { runtime: `${commands.map((c) => `${c} 2>/dev/null`).join('; ')}; true` };
+}
+
 /**
  * The `system` project: see {@link SYSTEM_PROJECT}.
+ *
+ * Image targets and Nx: `dependsOn` is per Nx target, not per configuration, so `rootfs`
+ * depends on the `build` of every recipe some target's package sets name (the union over all
+ * targets; a name that is no project is ignored by Nx) and `image` on the build of every
+ * target's kernel recipe. Its cache key takes the package files of those builds and of their
+ * build dependencies (`dependentTasksOutputFiles`, transitive), for the configuration run: a
+ * runtime-only dependency that is neither named by a set nor a build dependency of one is not
+ * built first (the rootfs step then fails naming it); the current recipes have none.
  * @param root workspace-relative targets folder (the project's root)
  */
 export function systemProject(root: string, ctx: TargetContext): ProjectConfiguration {
@@ -77,6 +107,52 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       outputs: [`${dist}/source-bundle`],
       dependsOn: [{ target: FETCH_TARGET, projects: [`tag:${RECIPE_TAG}`], params: 'ignore' }],
       metadata: { description: "Every source, recipe and patch of the system target's packages, with a script that builds them natively in order on the target machine." },
+    },
+    [ROOTFS_TARGET]: {
+      ...common,
+      executor: 'nx-distro:rootfs',
+      inputs: [
+        '{projectRoot}/*.yaml',
+        ctx.pluginInput,
+        { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: true },
+        toolVersions(['pacman --version | grep -o "Pacman v.*"', 'zstd --version']),
+      ],
+      outputs: [`${dist}/rootfs`],
+      dependsOn: [
+        { target: BUILD_TARGET, projects: union(ctx, (t) => Object.values(t.target.package_sets).flatMap((s) => s.packages)), params: 'ignore' },
+        { target: TOOLCHAIN_RUNTIME_TARGET, params: 'ignore' },
+      ],
+      metadata: { description: "The system target's package sets installed by pacman (one layer per set): a reproducible rootfs tarball and its layer plan." },
+    },
+    [IMAGE_TARGET]: {
+      ...common,
+      executor: 'nx-distro:image',
+      inputs: [
+        '{projectRoot}/*.yaml',
+        ctx.pluginInput,
+        { dependentTasksOutputFiles: '**/rootfs/rootfs.*', transitive: false },
+        { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
+        toolVersions(['mksquashfs -version | head -n 1', 'zstd --version', 'gzip --version | head -n 1', 'bsdtar --version']),
+      ],
+      outputs: [`${dist}/image`],
+      dependsOn: [
+        { target: ROOTFS_TARGET, params: 'ignore' },
+        { target: BUILD_TARGET, projects: union(ctx, (t) => (t.target.image ? [t.target.image.kernel ?? 'linux'] : [])), params: 'ignore' },
+      ],
+      metadata: { description: "The system target's bootable image: kernel, initramfs, one squashfs per package set, manifest; reproducible." },
+    },
+    [BOOT_TARGET]: {
+      ...common,
+      executor: 'nx-distro:boot',
+      inputs: [
+        '{projectRoot}/*.yaml',
+        ctx.pluginInput,
+        { dependentTasksOutputFiles: '**/image/**', transitive: false },
+        toolVersions(union(ctx, (t) => (t.target.image?.qemu_system ? [t.target.image.qemu_system] : [])).map((q) => `${q} --version | head -n 1`)),
+      ],
+      outputs: [`${dist}/boot`],
+      dependsOn: [{ target: IMAGE_TARGET, params: 'ignore' }],
+      metadata: { description: 'Boots the image in QEMU from the initramfs alone and from the squashfs layers as an overlay, and checks the marker and commands it prints.' },
     },
   };
   return { name: SYSTEM_PROJECT, root, projectType: 'application', tags: ['nx-distro:system'], targets };

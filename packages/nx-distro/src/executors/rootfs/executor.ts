@@ -1,0 +1,81 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { assembleRootfs, ROOTFS_MANIFEST, ROOTFS_TARBALL } from '../../image/rootfs';
+import { imageSettings, loadTargetNamed } from '../../image/target';
+import { reportFailure } from '../../image/report';
+import { RUNTIME_PACKAGE } from '../../packages/toolchain-runtime';
+import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
+import { pluginOptionsOf } from '../context';
+import { findPackages } from '../repository/executor';
+import type { RootfsExecutorOptions } from './schema';
+
+/**
+ * `nx-distro:rootfs`: the system target's root file system, installed by pacman from the
+ * packages built for it, as `<distDir>/<systemTarget>/rootfs/rootfs.tar.zst` with
+ * `rootfs.json` (the layers: per package set, the packages installed in it; see
+ * `image/layers.ts` for the rule and `image/rootfs.ts` for the steps).
+ *
+ * The packages are those of `<distDir>/<systemTarget>/packages/*` (the repository executor's
+ * `findPackages`), so the image holds exactly what the build wrote; base always gets the
+ * toolchain's C runtime (`toolchain-runtime`) when the target has one. SOURCE_DATE_EPOCH: the
+ * environment's, else the commit time of the target file. Work folder:
+ * `<workspace>/tmp/image/<systemTarget>/rootfs/` (removed afterwards); the output folder is
+ * written beside the final one and renamed into place. Needs root: pacman installs only as root.
+ * @returns `{ success }`; a failure (unknown target, a set naming a package that was not built,
+ *   a dependency nothing provides, pacman refusing) is logged as one line ({@link reportFailure})
+ *   and gives `{ success: false }`
+ */
+export default async function rootfsExecutor(options: RootfsExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const started = Date.now();
+  try {
+    const root = context.root;
+    const { targetsDir, distDir } = pluginOptionsOf(context);
+    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const t = loaded.target;
+    const settings = t.image ? imageSettings(loaded) : undefined;
+    const base = path.join(root, distDir, loaded.name);
+    const built = await findPackages(path.join(base, 'packages'), root, t.arch);
+    const provided = t.toolchain.kind === 'external' ? t.toolchain.provides ?? [] : [];
+    const missing = (name: string) =>
+      provided.includes(name)
+        ? 'provided by the external toolchain (toolchain.provides), which has no package of it; remove it from the set'
+        : `no package built for ${loaded.name} (${distDir}/${loaded.name}/packages/${name}/); run nx run ${name}:build -c ${loaded.name}`;
+    const outDir = path.join(base, 'rootfs');
+    const work = path.join(root, 'tmp', 'image', loaded.name, 'rootfs');
+    await fs.rm(work, { recursive: true, force: true });
+    await fs.mkdir(work, { recursive: true });
+    const staging = stagingFolderFor(outDir);
+    try {
+      const r = await assembleRootfs({
+        root,
+        target: loaded.name,
+        targetFile: loaded.file,
+        arch: t.arch,
+        sets: t.package_sets,
+        built,
+        basePackages: [RUNTIME_PACKAGE],
+        missing,
+        repositoryServer: settings?.repositoryServer ?? 'file:///var/cache/nx-distro/repo',
+        sourceDateEpoch: sourceDateEpoch(root, loaded.file),
+        work,
+        out: staging,
+      });
+      await replaceFolder(staging, outDir);
+      for (const l of r.layers) {
+        logger.info(`rootfs: layer ${l.set}${l.on ? ` (on ${l.on})` : ''}: ${l.packages.length ? l.packages.map((x) => `${x.name} ${x.version}${x.explicit ? '' : ' (dependency)'}`).join(', ') : 'no package of its own'}`);
+      }
+      const tb = r.manifest.tarball;
+      const rel = path.relative(root, outDir);
+      logger.info(`rootfs: wrote ${rel}/${ROOTFS_TARBALL} (${tb.entries} entries, ${tb.size} bytes, sha256 ${tb.sha256}) and ${rel}/${ROOTFS_MANIFEST} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return { success: true };
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  } catch (e) {
+    reportFailure('rootfs', e);
+    return { success: false };
+  }
+}
