@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newcRecord, writeCpio, writeTar } from './archive';
-import { mergeEntries, scanTree, type TreeEntry } from './tree';
+import { mergeEntries, scanTree, type TreeEntry } from '../util/file-tree';
 
 const EPOCH = 1700000000;
 const OLD = 1600000000;

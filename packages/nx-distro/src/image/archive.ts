@@ -4,7 +4,7 @@ import { pack as tarPack, type Header } from 'tar-stream';
 /** A tar entry header as tar-stream's pack takes it (missing fields take its defaults). */
 type EntryHeader = Partial<Header> & Pick<Header, 'name'>;
 import { writeCompressed, type ChunkSink, type Compression } from './compress';
-import type { TreeEntry } from './tree';
+import type { TreeEntry } from '../util/file-tree';
 
 /**
  * Reproducible archives of a file tree: a tar (the rootfs tarball) and a cpio "newc" archive

@@ -13,7 +13,7 @@ import { kernelCmdline, qemuArgv, shellCommand, type BootMode, type QemuSettings
 import { ROOTFS_MANIFEST } from './rootfs';
 import { layerEntries, materialize, packageEntries } from './split';
 import { makeSquashfs } from './squashfs';
-import { mergeEntries, scanTree } from './tree';
+import { mergeEntries, scanTree } from '../util/file-tree';
 
 /** File names in `<distDir>/<target>/image/`. */
 export const IMAGE_FILES = {

@@ -1,4 +1,4 @@
-import type { TreeEntry } from './tree';
+import type { TreeEntry } from '../util/file-tree';
 
 /**
  * The programs of an nx-distro initramfs: `/init` (what the kernel runs first) and

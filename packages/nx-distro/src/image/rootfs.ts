@@ -6,7 +6,7 @@ import { writeTar } from './archive';
 import { planLayers, type AvailablePackage, type LayerPlan } from './layers';
 import { MANIFEST_FORMAT, manifestText, workspaceRel, type RootfsManifest } from './manifest';
 import { imageConfText, installConfText, installPackages, normalizeLocalDb, readLocalDb, runPacman, type PacmanWork } from './pacman-root';
-import { scanTree } from './tree';
+import { scanTree } from '../util/file-tree';
 
 /** File names in `<distDir>/<target>/rootfs/`. */
 export const ROOTFS_TARBALL = 'rootfs.tar.zst';

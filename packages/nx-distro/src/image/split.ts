@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import type { InstalledPackage } from './pacman-root';
-import type { TreeEntry } from './tree';
+import type { TreeEntry } from '../util/file-tree';
 
 /**
  * Splitting an installed root into its layers, by the pacman local database: each package's

@@ -7,6 +7,7 @@ import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { sha256File } from '../sources/hash';
 import { mtreeText, type MtreeEntry } from './mtree';
 import { readBody, readTar, skipBody } from './tar-input';
+import { scanTree as scanFileTree, type TreeEntry as FileTreeEntry } from '../util/file-tree';
 
 /**
  * pacman packages (`.pkg.tar.zst`), written bit for bit reproducibly.
@@ -370,86 +371,21 @@ function validateBuildInfo(bi: BuildInfo): void {
   }
 }
 
-/** One entry of the package tree. */
-interface TreeEntry {
-  /** Relative path, `/`-separated. */
-  rel: string;
-  abs: string;
-  /** `hardlink`: another name of a `file` listed earlier (its `rel` in `target`). */
-  kind: 'file' | 'dir' | 'symlink' | 'hardlink';
-  /** Permission bits, 0o7777 mask. */
-  mode: number;
-  /** Clamped mtime, whole seconds. */
-  mtime: number;
-  /** Bytes (files and hard links). */
-  size: number;
-  /** Symlink target, or the first name of a hard-linked file. */
-  target?: string;
-  md5?: string;
-  sha256?: string;
-}
-
-/** Decodes a file name or link target read as bytes; only UTF-8 is accepted. */
-function utf8(bytes: Buffer, where: string): string {
-  const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) throw new Error(`${where}: the name is not valid UTF-8; rename it`);
-  return text;
-}
+/** One entry of the package tree: {@link FileTreeEntry} with the digests of a file's contents. */
+type TreeEntry = { -readonly [K in keyof FileTreeEntry]: FileTreeEntry[K] } & { md5?: string; sha256?: string };
 
 /**
- * Every entry under `root` (not `root` itself), sorted by the bytes of the relative path, with
- * hard links resolved to the first name in that order.
+ * Every entry under `pkgdir` ({@link scanFileTree}: sorted by the bytes of the relative path,
+ * mtimes clamped, hard links resolved to the first name), refusing what a package cannot carry.
  */
 function scanTree(root: string, epoch: number): TreeEntry[] {
-  const rootStat = fs.statSync(root);
-  if (!rootStat.isDirectory()) throw new Error(`${root}: pkgdir is not a folder`);
-  const out: TreeEntry[] = [];
-  const walk = (dirAbs: string, dirRel: string) => {
-    for (const raw of fs.readdirSync(dirAbs, { encoding: 'buffer' })) {
-      const name = utf8(raw, `${dirAbs}/${raw.toString('utf8')}`);
-      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
-      const abs = `${dirAbs}/${name}`;
-      if (dirRel === '' && name.startsWith('.')) {
-        throw new Error(`${abs}: names starting with "." at the top of a package are reserved for its metadata (.PKGINFO, .MTREE…) and ignored by pacman; move or remove it`);
-      }
-      const st = fs.lstatSync(abs, { bigint: true });
-      const mtimeSeconds = Number(st.mtimeNs / 1_000_000_000n) - (st.mtimeNs < 0n && st.mtimeNs % 1_000_000_000n !== 0n ? 1 : 0);
-      const e: TreeEntry = { rel, abs, kind: 'file', mode: Number(st.mode) & 0o7777, mtime: Math.max(0, Math.min(mtimeSeconds, epoch)), size: 0 };
-      if (st.isDirectory()) {
-        e.kind = 'dir';
-        out.push(e);
-        walk(abs, rel);
-      } else if (st.isSymbolicLink()) {
-        e.kind = 'symlink';
-        e.target = utf8(fs.readlinkSync(abs, { encoding: 'buffer' }), `${abs} (symlink target)`);
-        out.push(e);
-      } else if (st.isFile()) {
-        e.size = Number(st.size);
-        (e as TreeEntry & { ino?: string }).ino = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
-        out.push(e);
-      } else {
-        const what = st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
-        throw new Error(`${abs}: is ${what}, which a package cannot carry; create it at install time instead`);
-      }
-    }
-  };
-  walk(root, '');
-  const keyed = out.map((e) => ({ e, key: Buffer.from(e.rel, 'utf8') }));
-  keyed.sort((a, b) => Buffer.compare(a.key, b.key));
-  const sorted = keyed.map((k) => k.e);
-  const firstByInode = new Map<string, string>();
-  for (const e of sorted) {
-    const ino = (e as TreeEntry & { ino?: string }).ino;
-    delete (e as TreeEntry & { ino?: string }).ino;
-    if (ino === undefined) continue;
-    const first = firstByInode.get(ino);
-    if (first === undefined) firstByInode.set(ino, e.rel);
-    else {
-      e.kind = 'hardlink';
-      e.target = first;
+  if (!fs.statSync(root).isDirectory()) throw new Error(`${root}: pkgdir is not a folder`);
+  for (const name of fs.readdirSync(root)) {
+    if (name.startsWith('.')) {
+      throw new Error(`${root}/${name}: names starting with "." at the top of a package are reserved for its metadata (.PKGINFO, .MTREE…) and ignored by pacman; move or remove it`);
     }
   }
-  return sorted;
+  return scanFileTree(root, epoch, 'which a package cannot carry; create it at install time instead').map((e) => ({ ...e }));
 }
 
 function digest(bytes: Buffer): { md5: string; sha256: string } {

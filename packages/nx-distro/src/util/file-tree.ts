@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 
-/** One entry of a file tree as the image writers (tar, cpio, layer trees) take it. */
+/** One entry of a file tree as the package and image writers (tar, cpio, layer trees, .MTREE) take it. */
 export interface TreeEntry {
   /** Relative path, `/`-separated, no leading `/` or `./` (`usr/bin/lua`). */
   readonly rel: string;
@@ -35,10 +35,11 @@ export function compareRel(a: string, b: string): number {
  * it. Owners are not recorded: every writer stores uid/gid 0.
  * @param root absolute folder
  * @param epoch SOURCE_DATE_EPOCH, seconds
+ * @param special the end of the error for a FIFO, socket or device (what cannot hold it and the fix)
  * @throws Error for a FIFO, socket or device (an installed root from packages has none), or a
  *   name or symlink target that is not UTF-8
  */
-export function scanTree(root: string, epoch: number): TreeEntry[] {
+export function scanTree(root: string, epoch: number, special = 'which an image tree cannot hold'): TreeEntry[] {
   const out: Array<TreeEntry & { ino?: string }> = [];
   const walk = (dirAbs: string, dirRel: string) => {
     for (const raw of fs.readdirSync(dirAbs, { encoding: 'buffer' })) {
@@ -56,7 +57,7 @@ export function scanTree(root: string, epoch: number): TreeEntry[] {
       } else if (st.isFile()) {
         out.push({ ...base, kind: 'file', size: Number(st.size), ino: st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined });
       } else {
-        throw new Error(`${abs}: is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}, which an image tree cannot hold`);
+        throw new Error(`${abs}: is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}, ${special}`);
       }
     }
   };
@@ -97,6 +98,6 @@ export function mergeEntries(tree: readonly TreeEntry[], extra: readonly TreeEnt
 /** Decodes a file name or link target read as bytes; only UTF-8 is accepted. */
 function utf8(bytes: Buffer, where: string): string {
   const text = bytes.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(bytes)) throw new Error(`${where}: the name is not valid UTF-8`);
+  if (!Buffer.from(text, 'utf8').equals(bytes)) throw new Error(`${where}: the name is not valid UTF-8; rename it`);
   return text;
 }
