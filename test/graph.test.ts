@@ -60,7 +60,9 @@ describe('graph of the staged toolchain fixture', () => {
     assert.match(inputs, /\{projectRoot\}\/\*\*\/\*/);
     assert.match(inputs, /\{workspaceRoot\}\/targets\/\*\*\/\*/);
     assert.match(inputs, /toolchain-identity/);
-    assert.match(inputs, /"dependentTasksOutputFiles":"\*\*\/\*\.pkg\.tar\.\*","transitive":false/);
+    // a cross build keys on its dependencies' ABI manifests (early cutoff), and on SOURCE_DATE_EPOCH
+    assert.match(inputs, /"dependentTasksOutputFiles":"\*\*\/abi\.json","transitive":false/);
+    assert.match(inputs, /"env":"SOURCE_DATE_EPOCH"/);
     assert.ok(!inputs.includes('^'), 'no transitive ^ inputs');
   });
 

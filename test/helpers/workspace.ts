@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -22,6 +22,8 @@ export interface TestWorkspace {
   readonly env: Record<string, string | undefined>;
   /** Runs `nx ...` in the workspace without the daemon and with its own cache folders. */
   nx(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; all: string }>;
+  /** Runs another command of the repo's `node_modules/.bin` (e.g. `nx-distro`) in the workspace, with the environment `nx` gets. */
+  bin(command: string, ...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; all: string }>;
   /** Reads a text file (workspace-relative). */
   read(file: string): string;
   /** Reads a JSON file (workspace-relative). */
@@ -41,6 +43,13 @@ export interface WorkspaceOptions {
    * on the machine. Run alone (no variable), the workspace keeps its own empty ones.
    */
   readonly shareRunCache?: boolean;
+  /**
+   * Give the workspace its own copy of the plugin at `packages/nx-distro` (its `node_modules`
+   * folder a real one whose `nx-distro` entry points there, every other entry a link to the
+   * repo's): the plugin then lives in the workspace, so its code is a fileset input of every task,
+   * and a test may edit it without touching the repository.
+   */
+  readonly ownPlugin?: boolean;
 }
 
 /**
@@ -50,7 +59,16 @@ export interface WorkspaceOptions {
  */
 export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}): TestWorkspace {
   const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-ws-'));
-  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  if (options.ownPlugin) {
+    const plugin = path.join(root, 'packages', 'nx-distro');
+    cpSync(path.join(REPO_ROOT, 'packages', 'nx-distro'), plugin, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
+    symlinkSync(path.join(REPO_ROOT, 'packages', 'nx-distro', 'node_modules'), path.join(plugin, 'node_modules'));
+    mkdirSync(path.join(root, 'node_modules'));
+    for (const entry of readdirSync(path.join(REPO_ROOT, 'node_modules'))) {
+      const target = entry === 'nx-distro' ? plugin : path.join(REPO_ROOT, 'node_modules', entry);
+      symlinkSync(target, path.join(root, 'node_modules', entry));
+    }
+  } else symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'));
   writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'test-ws', private: true }, null, 2));
   writeFileSync(
     path.join(root, 'nx.json'),
@@ -72,6 +90,24 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
   // own cache files there are checked against the workspace's files and rebuilt when they differ).
   const dataDir = runDir ? path.join(runDir, 'nx-data') : path.join(root, '.nx-test', 'data');
   const env: Record<string, string | undefined> = { NX_DISTRO_DISTFILES: runDir ? path.join(runDir, 'distfiles') : path.join(root, '.distfiles'), NX_DISTRO_MIRRORS: undefined };
+  const bin: TestWorkspace['bin'] = async (command, ...args) => {
+    const r = await execa(path.join(REPO_ROOT, 'node_modules', '.bin', command), args, {
+      cwd: root,
+      reject: false,
+      all: true,
+      env: {
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        NX_CACHE_DIRECTORY: cacheDir,
+        NX_WORKSPACE_DATA_DIRECTORY: dataDir,
+        NX_TUI: 'false',
+        FORCE_COLOR: '0',
+        ...env,
+      },
+      timeout: 1_800_000,
+    });
+    return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
+  };
   return {
     root,
     env,
@@ -82,24 +118,8 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
     remove(file) {
       rmSync(path.join(root, file), { recursive: true, force: true });
     },
-    async nx(...args) {
-      const r = await execa(path.join(REPO_ROOT, 'node_modules', '.bin', 'nx'), args, {
-        cwd: root,
-        reject: false,
-        all: true,
-        env: {
-          NX_DAEMON: 'false',
-          NX_NO_CLOUD: 'true',
-          NX_CACHE_DIRECTORY: cacheDir,
-          NX_WORKSPACE_DATA_DIRECTORY: dataDir,
-          NX_TUI: 'false',
-          FORCE_COLOR: '0',
-          ...env,
-        },
-        timeout: 1_800_000,
-      });
-      return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
-    },
+    nx: (...args) => bin('nx', ...args),
+    bin,
     read(file) {
       return readFileSync(path.join(root, file), 'utf8');
     },

@@ -12,7 +12,9 @@ import { buildSpec, loadRecipe } from '../model/recipe';
 import { loadSystemTargets, recipeSupportsArch } from '../model/system-target';
 import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
+import { writeAbiManifest } from '../packages/abi-manifest';
 import { writePackage } from '../packages/pacman-package';
+import { stripNondeterminism } from '../packages/strip-nondeterminism';
 import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
@@ -71,7 +73,8 @@ export type BuildMode = 'cross' | 'native';
  *    the staged build root for native), network off, `srcdir` writable, sysroot read-only,
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s.
  *    Output goes to `build.log` beside the package.
- * 6. `$pkgdir` (libtool `.la` files removed) becomes `NAME-VER-REL-ARCH.pkg.tar.zst`; with an
+ * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism)
+ *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
  *    external toolchain, a package holding a dynamically linked ELF file ({@link firstDynamicElf})
  *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
  *    programs, headers or data do not).
@@ -214,6 +217,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
 
     await removeLibtoolArchives(pkgdir);
+    await stripNondeterminism(pkgdir, epoch);
     if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
     const spec = buildSpec(recipe, options.stage);
     const needsRuntime = target.toolchain.kind === 'external' && (await firstDynamicElf(pkgdir)) !== undefined;
@@ -248,6 +252,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       epoch,
     );
     logger.info(`${what}: wrote ${path.relative(root, result.file)} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
+    // What dependents' cache keys read instead of the package (early cutoff, docs/cache-keys.md).
+    await writeAbiManifest(pkgdir, outDir);
     return { success: true };
   } catch (e) {
     if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed) {

@@ -49,7 +49,7 @@ describe('checkHost', () => {
     mkdirSync(binfmt);
     mkdirSync(path.join(procSys, 'user'), { recursive: true });
     mkdirSync(path.join(procSys, 'kernel'), { recursive: true });
-    for (const p of ['bwrap', 'gcc', 'make', 'aarch64-linux-gnu-gcc', 'x86_64-linux-gnu-gcc']) {
+    for (const p of ['bwrap', 'gcc', 'make', 'strip-nondeterminism', 'readelf', 'aarch64-linux-gnu-gcc', 'x86_64-linux-gnu-gcc']) {
       writeFileSync(path.join(bin, p), '#!/bin/sh\n');
       chmodSync(path.join(bin, p), 0o755);
     }
@@ -75,10 +75,13 @@ describe('checkHost', () => {
       'bwrap (bubblewrap, the build sandbox) is not on PATH',
       "gcc (the build machine's own, for build tools) is not on PATH",
       "make (the build machine's own, for build tools) is not on PATH",
+      "strip-nondeterminism (normalises archive timestamps in every package's files) is not on PATH",
+      "readelf (reads the exported symbols of every package's shared libraries) is not on PATH",
       'aarch64-linux-gnu-gcc (the aarch64 toolchain of targets/aarch64.yaml) is not on PATH',
     ]);
     assert.equal(problems[0].fix, 'run tools/setup-host, or: apt-get install bubblewrap');
-    assert.equal(problems[3].fix, 'run tools/setup-host, or: apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu');
+    assert.equal(problems[3].fix, 'run tools/setup-host, or: apt-get install strip-nondeterminism');
+    assert.equal(problems[5].fix, 'run tools/setup-host, or: apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu');
     // A non-executable file on PATH does not count.
     const riscv = checkHost(RISCV64, root, BUILD, base).find((p) => p.what.startsWith('riscv64-linux-gnu-gcc'));
     assert.ok(riscv);

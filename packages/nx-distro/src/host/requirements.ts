@@ -114,9 +114,15 @@ function checkSandbox(searchPath: string, procSysDir: string, probe: HostProbe['
 
 function checkToolchain(st: LoadedSystemTarget, searchPath: string, buildArch: string): HostProblem[] {
   const problems: HostProblem[] = [];
-  for (const [program, pkg] of [['gcc', 'build-essential'], ['make', 'make']]) {
+  const programs = [
+    ['gcc', 'build-essential', "the build machine's own, for build tools"],
+    ['make', 'make', "the build machine's own, for build tools"],
+    ['strip-nondeterminism', 'strip-nondeterminism', "normalises archive timestamps in every package's files"],
+    ['readelf', 'binutils', "reads the exported symbols of every package's shared libraries"],
+  ];
+  for (const [program, pkg, why] of programs) {
     if (!findProgram(program, searchPath)) {
-      problems.push({ what: `${program} (the build machine's own, for build tools) is not on PATH`, fix: `run tools/setup-host, or: apt-get install ${pkg}` });
+      problems.push({ what: `${program} (${why}) is not on PATH`, fix: `run tools/setup-host, or: apt-get install ${pkg}` });
     }
   }
   const tc = st.target.toolchain;

@@ -6,10 +6,13 @@ import {
   type CreateDependencies,
   type CreateNodes,
   type CreateNodesResult,
+  type PostTasksExecution,
   type PreTasksExecution,
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
+import { signaturesDir } from '../explain/cli';
+import { recordRun } from '../explain/signatures';
 import { assertHostReady } from '../host/requirements';
 import { hostNeedsOfRun } from '../host/run-needs';
 import { InputError, InputErrors } from '../model/errors';
@@ -173,4 +176,19 @@ export const preTasksExecution: PreTasksExecution<NxDistroPluginOptions> = (rawO
   }
   const systemTarget = systemTargets.find((t) => t.name === (requested ?? options.defaultSystemTarget));
   if (systemTarget) assertHostReady(systemTarget, context.workspaceRoot, needs);
+};
+
+/**
+ * Nx's hook after a run: records every task's signature (its hash and the hash of each input,
+ * Nx's `hashDetails`) in `<workspace data>/nx-distro-signatures`, which `nx-distro explain`
+ * compares to say why a task missed the cache (docs/cache-keys.md). A failure to record is a
+ * warning, never a failed run.
+ */
+export const postTasksExecution: PostTasksExecution<NxDistroPluginOptions> = (rawOptions, context) => {
+  try {
+    const options = normalizeOptions(rawOptions);
+    recordRun(signaturesDir(workspaceDataDirectory), context.workspaceRoot, options.targetsDir, Object.values(context.taskResults), context.endTime);
+  } catch (e) {
+    console.warn(`nx-distro: could not record the tasks' signatures for \`nx-distro explain\`: ${(e as Error).message}`);
+  }
 };

@@ -1,6 +1,6 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { BUILD_TARGET, FETCH_TARGET } from '../model/dependency-ref';
-import type { TargetContext } from './targets';
+import { EPOCH_INPUT, type TargetContext } from './targets';
 
 /**
  * Name of the synthetic Nx project that stands for the system targets themselves (root: the
@@ -78,14 +78,14 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
     [BUILDROOT_TARGET]: {
       ...common,
       executor: 'nx-distro:buildroot',
-      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, ctx.buildrootInput],
+      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, ctx.buildrootInput, EPOCH_INPUT],
       outputs: [`${dist}/buildroot`],
       metadata: { description: "A Debian build root of the system target's arch (mmdebstrap from the build machine's apt sources), for native builds." },
     },
     [TOOLCHAIN_RUNTIME_TARGET]: {
       ...common,
       executor: 'nx-distro:toolchain-runtime',
-      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, ctx.toolchainInput],
+      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, ctx.toolchainInput, EPOCH_INPUT],
       outputs: [`${dist}/packages/toolchain-runtime`],
       metadata: { description: "The external toolchain's C runtime (loader, libc, libgcc_s, libstdc++) as a package of its own." },
     },
@@ -103,7 +103,7 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
     [SOURCE_BUNDLE_TARGET]: {
       ...common,
       executor: 'nx-distro:source-bundle',
-      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/recipes/**/*', ctx.pluginInput],
+      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/recipes/**/*', ctx.pluginInput, EPOCH_INPUT],
       outputs: [`${dist}/source-bundle`],
       dependsOn: [{ target: FETCH_TARGET, projects: [`tag:${RECIPE_TAG}`], params: 'ignore' }],
       metadata: { description: "Every source, recipe and patch of the system target's packages, with a script that builds them natively in order on the target machine." },
@@ -114,6 +114,7 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       inputs: [
         '{projectRoot}/*.yaml',
         ctx.pluginInput,
+        EPOCH_INPUT,
         { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: true },
         toolVersions(['pacman --version | grep -o "Pacman v.*"', 'zstd --version']),
       ],
@@ -130,6 +131,7 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       inputs: [
         '{projectRoot}/*.yaml',
         ctx.pluginInput,
+        EPOCH_INPUT,
         { dependentTasksOutputFiles: '**/rootfs/rootfs.*', transitive: false },
         { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
         toolVersions(['mksquashfs -version | head -n 1', 'zstd --version', 'gzip --version | head -n 1', 'bsdtar --version']),

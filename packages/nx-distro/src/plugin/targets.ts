@@ -6,6 +6,7 @@ import { BUILD_TARGET, FETCH_TARGET, buildTargetName, parseDependencyRef } from 
 import type { NodeDependencies } from '../model/graph';
 import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
+import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
 import type { NormalizedOptions } from './options';
 import { BUILDROOT_TARGET, SYSTEM_PROJECT } from './system-project';
 
@@ -23,6 +24,15 @@ export interface TargetContext {
   /** Runtime input naming the build machine's release and apt sources (for the build roots). */
   readonly buildrootInput: InputDefinition;
 }
+
+/**
+ * The environment variable `SOURCE_DATE_EPOCH` as an input of every task that writes dates into
+ * its output (packages, build roots, rootfs, image, source bundle): the same recipe built with
+ * another explicit epoch has other bytes, so it must have another key. (Without the variable the
+ * epoch is the commit time of the recipe's or target file's last commit, which is the same in
+ * every clone of one commit; see docs/cache-keys.md for the limit.)
+ */
+export const EPOCH_INPUT: InputDefinition = { env: 'SOURCE_DATE_EPOCH' };
 
 /** Whether some system target builds every recipe natively (`builds: native`). */
 function anyNativeSystemTarget(ctx: TargetContext): boolean {
@@ -120,7 +130,12 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
       `{workspaceRoot}/${ctx.options.targetsDir}/**/*`,
       ctx.pluginInput,
       ctx.toolchainInput,
-      { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
+      EPOCH_INPUT,
+      // Early cutoff: a cross build's key reads what its dependencies offer it (their ABI
+      // manifests: headers, sonames and exported symbols, every other file's bytes), so a
+      // dependency rebuilt with the same ABI leaves it cached. A native build can run its
+      // dependencies' programs, whose behaviour their libraries' code shapes: it reads the packages.
+      { dependentTasksOutputFiles: buildroot.length ? '**/*.pkg.tar.*' : `**/${ABI_MANIFEST_FILE}`, transitive: false },
       // A native build's key names the Debian packages (with versions) of its build root.
       ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],

@@ -1,0 +1,229 @@
+/**
+ * The mutation matrix (x86_64): each kind of change, applied to a workspace of three recipes
+ * (the real zlib; zprobe, a program linking it; hello, unrelated to both), then reverted, with
+ * the exact set of tasks that rerun after each: no stale cache hit and no needless rebuild. After
+ * each change, `nx-distro explain` names the inputs that changed. After each revert, every task
+ * comes from the cache again.
+ *
+ * The workspace has its own copy of the plugin (so its code is an input that can be edited), its
+ * own Nx cache, and the test run's distfiles store. Needs the host of tools/setup-host.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+
+const TARGET = 'x86_64';
+const PROJECTS = ['zlib', 'zprobe', 'hello'];
+
+/** A patch (patch -p1) to zlib 1.2.13's zlib.h adding a comment: an installed header changes. */
+const HEADER_PATCH = `--- a/zlib.h
++++ b/zlib.h
+@@ -40,6 +40,7 @@
+ #define ZLIB_VERSION "1.2.13"
+ #define ZLIB_VERNUM 0x12d0
+ #define ZLIB_VER_MAJOR 1
++/* nx-distro mutation test */
+ #define ZLIB_VER_MINOR 2
+ #define ZLIB_VER_REVISION 13
+ #define ZLIB_VER_SUBREVISION 0
+`;
+
+interface Mutation {
+  /** The kind of change. */
+  readonly name: string;
+  /** Applies it; returns how to revert it. */
+  readonly apply: (ws: TestWorkspace) => () => void;
+  /** The tasks that must run, exactly. */
+  readonly ran: readonly string[];
+  /** The run fails (a source that no longer verifies). */
+  readonly fails?: RegExp;
+  /** Lines `nx-distro explain` must print (one task each): `[task, pattern]`. */
+  readonly explain: readonly (readonly [string, RegExp])[];
+}
+
+const b = (p: string) => `${p}:build:${TARGET}`;
+const f = (p: string) => `${p}:fetch`;
+
+describe('mutation matrix: exactly the affected tasks rerun, and explain names why', () => {
+  let ws: TestWorkspace;
+  let wrapperDir: string;
+  const edit = (file: string, change: (text: string) => string) => {
+    const before = ws.read(file);
+    ws.write(file, change(before));
+    return () => ws.write(file, before);
+  };
+  /** zlib's recipe with a prepare step (run in the unpacked sources before configure). */
+  const zlibPrepare = (script: string) => edit('recipes/zlib/recipe.yaml', (t) => t.replace('steps:\n', `steps:\n  prepare: |\n    ${script}\n`));
+
+  const MUTATIONS: Mutation[] = [
+    {
+      name: 'a recipe field (zlib release 1 -> 2)',
+      apply: () => edit('recipes/zlib/recipe.yaml', (t) => t.replace('release: 1', 'release: 2')),
+      // zlib's package is new (its .PKGINFO); its ABI manifest is not: zprobe stays cached
+      ran: [f('zlib'), b('zlib')],
+      explain: [[b('zlib'), /changed file recipes\/zlib\/recipe\.yaml/]],
+    },
+    {
+      name: 'a patch (zlib.h gains a comment)',
+      apply: (w) => {
+        w.write('recipes/zlib/header.patch', HEADER_PATCH);
+        const revert = edit('recipes/zlib/recipe.yaml', (t) => t.replace('style:', 'patches:\n  - file: header.patch\n    upstream: https://github.com/madler/zlib/issues/1\nstyle:'));
+        return () => {
+          revert();
+          w.remove('recipes/zlib/header.patch');
+        };
+      },
+      // an installed header changed: zprobe compiles it in, so it rebuilds
+      ran: [f('zlib'), b('zlib'), b('zprobe')],
+      explain: [
+        [b('zlib'), /added\s+file recipes\/zlib\/header\.patch/],
+        [b('zprobe'), /changed .*abi\.json/],
+      ],
+    },
+    {
+      name: 'a source checksum (an upstream re-roll)',
+      apply: () => edit('recipes/zlib/recipe.yaml', (t) => t.replace(/sha256: 71feb7947e3c/, 'sha256: 00feb7947e3c')),
+      ran: [f('zlib')],
+      fails: /sha256/,
+      explain: [[f('zlib'), /changed file recipes\/zlib\/recipe\.yaml/]],
+    },
+    {
+      name: 'a target flag (CFLAGS of targets/x86_64.yaml)',
+      apply: () => edit(`targets/${TARGET}.yaml`, (t) => t.replace(/^(\s*cflags:\s*)(["']?)/m, '$1$2-DNX_DISTRO_MUTATION ')),
+      ran: [b('zlib'), b('zprobe'), b('hello')],
+      explain: [[b('hello'), /changed file targets\/x86_64\.yaml/]],
+    },
+    {
+      name: 'the toolchain (another x86_64-linux-gnu-gcc first on PATH)',
+      apply: (w) => {
+        w.env.PATH = `${wrapperDir}:${process.env.PATH}`;
+        return () => delete w.env.PATH;
+      },
+      ran: [b('zlib'), b('zprobe'), b('hello')],
+      explain: [[b('hello'), /changed\s+runtime:node \S*toolchain-identity\.mjs/]],
+    },
+    {
+      name: "the executor code (a comment in the plugin's cross executor)",
+      apply: () => edit('packages/nx-distro/src/executors/cross/executor.ts', (t) => `${t}\n// nx-distro mutation test\n`),
+      ran: [...PROJECTS.map(f), ...PROJECTS.map(b)],
+      explain: [[b('hello'), /changed .*packages\/nx-distro/]],
+    },
+    {
+      name: "a dependency's ABI (zlib exports one more function)",
+      apply: () => zlibPrepare("sed -i 's/^\\tcrc32_combine_op;$/\\tcrc32_combine_op;\\n\\tzlib_nx_probe;/' zlib.map && printf 'int zlib_nx_probe(void) { return 1; }\\n' >> adler32.c"),
+      ran: [f('zlib'), b('zlib'), b('zprobe')],
+      explain: [[b('zprobe'), /changed .*abi\.json/]],
+    },
+    {
+      name: "a dependency's internals (adler32's block size, same ABI)",
+      apply: () => zlibPrepare("sed -i 's/^#define NMAX 5552$/#define NMAX 5000/' adler32.c && grep -q 'NMAX 5000' adler32.c"),
+      // libz.so keeps its ABI, but zlib also ships libz.a, whose bytes changed and which a
+      // dependent may link in: its ABI manifest changes, so zprobe rebuilds (no cutoff for a
+      // library with a static archive; test/early-cutoff.test.ts shows the cutoff on readline,
+      // which ships none)
+      ran: [f('zlib'), b('zlib'), b('zprobe')],
+      explain: [
+        [b('zlib'), /changed file recipes\/zlib\/recipe\.yaml/],
+        [b('zprobe'), /changed .*abi\.json/],
+      ],
+    },
+    {
+      name: 'an unrelated recipe (hello release 1 -> 2)',
+      apply: () => edit('recipes/hello/recipe.yaml', (t) => t.replace('release: 1', 'release: 2')),
+      ran: [f('hello'), b('hello')],
+      explain: [[b('hello'), /changed file recipes\/hello\/recipe\.yaml/]],
+    },
+    {
+      name: "a comment in zlib's recipe",
+      apply: () => edit('recipes/zlib/recipe.yaml', (t) => `# a comment\n${t}`),
+      ran: [f('zlib'), b('zlib')],
+      explain: [[b('zlib'), /changed file recipes\/zlib\/recipe\.yaml/]],
+    },
+    {
+      name: 'the build date (SOURCE_DATE_EPOCH set)',
+      apply: (w) => {
+        w.env.SOURCE_DATE_EPOCH = '1700000000';
+        return () => delete w.env.SOURCE_DATE_EPOCH;
+      },
+      ran: PROJECTS.map(b),
+      explain: [[b('zlib'), /added\s+env:SOURCE_DATE_EPOCH|changed\s+env:SOURCE_DATE_EPOCH/]],
+    },
+  ];
+
+  before(() => {
+    ws = createWorkspace('mutations', { ownPlugin: true });
+    cpSync(path.join(REPO_ROOT, 'recipes', 'zlib'), path.join(ws.root, 'recipes', 'zlib'), { recursive: true });
+    if (process.env.NX_DISTRO_TEST_RUN_DIR) ws.env.NX_DISTRO_DISTFILES = path.join(process.env.NX_DISTRO_TEST_RUN_DIR, 'distfiles');
+    if (process.env.NX_DISTRO_TEST_MIRRORS) ws.env.NX_DISTRO_MIRRORS = process.env.NX_DISTRO_TEST_MIRRORS;
+    // the same compiler behind another file: the toolchain's identity changes, its output does not
+    wrapperDir = mkdtempSync(path.join(tmpdir(), 'nx-distro-wrapper-'));
+    const gcc = path.join(wrapperDir, 'x86_64-linux-gnu-gcc');
+    writeFileSync(gcc, '#!/bin/sh\n# another build of the compiler\nexec /usr/bin/x86_64-linux-gnu-gcc "$@"\n');
+    chmodSync(gcc, 0o755);
+  });
+  after(() => {
+    ws.dispose();
+    rmSync(wrapperDir, { recursive: true, force: true });
+  });
+
+  async function run(): Promise<{ exitCode: number; ran: string[]; all: string }> {
+    const r = await ws.nx('run-many', '-t', 'build', '-c', TARGET, '-p', ...PROJECTS, '--output-style=static');
+    const ran: string[] = [];
+    for (const m of r.all.matchAll(/^> nx run (\S+)(.*)$/gm)) if (!/\[(local|remote) cache\]/.test(m[2])) ran.push(m[1]);
+    return { exitCode: r.exitCode, ran: ran.sort(), all: r.all };
+  }
+
+  it('builds the three recipes, then a second run is all cached', async () => {
+    const first = await run();
+    assert.equal(first.exitCode, 0, first.all.slice(-6000));
+    const second = await run();
+    assert.equal(second.exitCode, 0, second.all.slice(-6000));
+    assert.deepEqual(second.ran, []);
+    // the zprobe package runs and prints the zlib version it was linked with
+    assert.match(readFileSync(path.join(ws.root, 'dist', TARGET, 'packages', 'zprobe', 'build.log'), 'utf8'), /==> install/);
+  });
+
+  for (const m of MUTATIONS) {
+    it(m.name, async () => {
+      const revert = m.apply(ws);
+      let r;
+      try {
+        r = await run();
+        if (m.fails) {
+          assert.notEqual(r.exitCode, 0);
+          assert.match(r.all, m.fails);
+        } else assert.equal(r.exitCode, 0, r.all.slice(-6000));
+        assert.deepEqual(r.ran, [...m.ran].sort(), `tasks that ran after: ${m.name}`);
+        for (const [task, pattern] of m.explain) {
+          const e = await ws.bin('nx-distro', 'explain', task);
+          assert.equal(e.exitCode, 0, e.all);
+          assert.match(e.stdout, pattern, `explain ${task}:\n${e.stdout}`);
+        }
+      } finally {
+        revert();
+      }
+      const back = await run();
+      assert.equal(back.exitCode, 0, back.all.slice(-6000));
+      // reverted: every task has its earlier key, and the cache has each (a failed fetch left nothing)
+      assert.deepEqual(back.ran, []);
+    });
+  }
+
+  it('explain without a task lists every task of the last run that ran', async () => {
+    const revert = edit('recipes/hello/recipe.yaml', (t) => `${t}# another comment\n`);
+    try {
+      const r = await run();
+      assert.equal(r.exitCode, 0, r.all.slice(-6000));
+      const e = await ws.bin('nx-distro', 'explain');
+      assert.match(e.stdout, /^last run \(.*\): 6 tasks, 2 ran, 4 from a cache or skipped$/m);
+      assert.match(e.stdout, /^hello:build:x86_64: hash \d+ .* differs from the one before/m);
+      assert.match(e.stdout, /^hello:fetch: hash \d+ .* differs from the one before/m);
+      assert.doesNotMatch(e.stdout, /^zlib:/m);
+    } finally {
+      revert();
+    }
+  });
+});
