@@ -20,7 +20,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, symlinkSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
@@ -260,15 +260,10 @@ describe('nx affected in a workspace that holds the plugin code (as this reposit
   let base: string;
   const LEAVES = ['xz', 'zlib'];
   before(() => {
-    ws = createWorkspace();
+    // The plugin's code in the workspace at packages/nx-distro (createWorkspace's ownPlugin, as
+    // in this repository): pluginInput is then the fileset `{workspaceRoot}/packages/nx-distro/**/*`.
+    ws = createWorkspace(undefined, { ownPlugin: true });
     for (const r of LEAVES) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
-    // The plugin's code in the workspace at packages/nx-distro, loaded from there (its
-    // dependencies through the repository's node_modules): pluginInput is then the fileset
-    // `{workspaceRoot}/packages/nx-distro/**/*`.
-    const plugin = path.join(REPO_ROOT, 'packages', 'nx-distro');
-    cpSync(plugin, path.join(ws.root, 'packages', 'nx-distro'), { recursive: true, filter: (src) => path.basename(src) !== 'node_modules' });
-    symlinkSync(path.join(plugin, 'node_modules'), path.join(ws.root, 'packages', 'nx-distro', 'node_modules'));
-    ws.write('nx.json', JSON.stringify({ plugins: [{ plugin: './packages/nx-distro/index.ts', options: { defaultSystemTarget: 'x86_64' } }] }, null, 2));
     base = commitBase(ws);
   });
   after(() => ws.dispose());

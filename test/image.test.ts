@@ -17,12 +17,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
-import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGETS = ['aarch64', 'x86_64'];
 /**
@@ -31,20 +30,6 @@ const TARGETS = ['aarch64', 'x86_64'];
  */
 const EPOCH = FALLBACK_SOURCE_DATE_EPOCH;
 const needRoot = process.getuid?.() === 0 ? false : 'pacman installs need root';
-
-/** sha256 of every file under a folder, by relative path. */
-function digests(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
 

@@ -17,12 +17,11 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
 const WRITE_TOKEN = 'ci-agent-write-token-0123456789';
@@ -30,20 +29,6 @@ const READ_TOKEN = 'developer-read-token-0123456789';
 const needRoot = process.getuid?.() === 0 ? false : 'pacman installs need root';
 /** Agent 1's share of the graph: the libraries (and what they need, which Nx adds). */
 const AGENT1_PROJECTS = ['zlib', 'xz', 'zstd', 'lz4', 'ncurses', 'readline'];
-
-/** sha256 of every file under `dir` whose relative path passes `keep`, by relative path. */
-function digests(dir: string, keep: (rel: string) => boolean = () => true): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (keep(path.relative(dir, p))) out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** The task ids Nx printed as restored from the remote cache, and those it ran or read locally. */
 function taskLines(all: string): { remote: string[]; other: string[] } {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -150,4 +151,22 @@ export function commitTargets(ws: TestWorkspace, epoch: number): void {
   git('add', 'targets');
   git('commit', '-q', '-m', 'targets');
   ws.env.SOURCE_DATE_EPOCH = undefined; // never the caller's: undefined removes it from the child's environment
+}
+
+/**
+ * sha256 of every file under a folder whose relative path passes `keep`, by relative path
+ * (`/`-separated below `dir`): what tests compare to call two builds byte-identical.
+ * @param dir absolute folder
+ */
+export function digests(dir: string, keep: (rel: string) => boolean = () => true): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (keep(path.relative(dir, p))) out[path.relative(dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
 }

@@ -1,10 +1,5 @@
-import path from 'node:path';
 import { explain } from './explain';
-
-/** Where the plugin records signatures: `<Nx's workspace data folder>/nx-distro-signatures`. */
-export function signaturesDir(workspaceDataDirectory: string): string {
-  return path.join(workspaceDataDirectory, 'nx-distro-signatures');
-}
+import { signaturesDir } from './signatures';
 
 const USAGE = `usage: nx-distro explain [TASK...]
 

@@ -32,6 +32,11 @@ export interface LastRun {
   readonly tasks: readonly { readonly id: string; readonly status: string; readonly hash: string }[];
 }
 
+/** Where the plugin records signatures: `<Nx's workspace data folder>/nx-distro-signatures` (absolute). */
+export function signaturesDir(workspaceDataDirectory: string): string {
+  return path.join(workspaceDataDirectory, 'nx-distro-signatures');
+}
+
 /** At most this many distinct signatures are kept per task, the newest last. */
 export const HISTORY = 8;
 

@@ -11,8 +11,7 @@ import {
   type RawProjectGraphDependency,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
-import { signaturesDir } from '../explain/cli';
-import { recordRun } from '../explain/signatures';
+import { recordRun, signaturesDir } from '../explain/signatures';
 import { assertHostReady } from '../host/requirements';
 import { hostNeedsOfRun } from '../host/run-needs';
 import { InputError, InputErrors } from '../model/errors';
