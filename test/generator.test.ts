@@ -13,7 +13,7 @@ describe('nx g nx-distro:recipe', () => {
       assert.match(ws.read('recipes/zlib/recipe.yaml'), /^version: 1\.3\.1$/m);
       const r = await ws.nx('show', 'project', 'zlib', '--json');
       assert.equal(r.exitCode, 0, r.all);
-      assert.deepEqual(Object.keys(JSON.parse(r.stdout).targets).sort(), ['build', 'fetch']);
+      assert.deepEqual(Object.keys(JSON.parse(r.stdout).targets).sort(), ['build', 'fetch', 'reproduce', 'reproduce-native']);
     } finally {
       ws.dispose();
     }

@@ -26,9 +26,10 @@ describe('graph of the staged toolchain fixture', () => {
     assert.deepEqual(JSON.parse(r.stdout).sort(), [...RECIPES, 'system'].sort());
     const system = JSON.parse((await ws.nx('show', 'project', 'system', '--json')).stdout);
     assert.equal(system.root, 'targets');
-    for (const t of ['build', 'buildroot', 'source-bundle', 'toolchain-runtime']) assert.ok(system.targets[t], `system:${t}`);
+    for (const t of ['system-target', 'build', 'buildroot', 'source-bundle', 'toolchain-runtime']) assert.ok(system.targets[t], `system:${t}`);
     for (const t of Object.values(system.targets) as Array<{ configurations: object }>) assert.deepEqual(Object.keys(t.configurations).sort(), SYSTEM_TARGETS);
     assert.deepEqual(system.targets.build.dependsOn, [
+      { target: 'system-target', projects: ['system'], params: 'ignore' },
       { target: 'build', projects: ['tag:nx-distro:recipe'], params: 'ignore' },
       { target: 'toolchain-runtime', params: 'ignore' },
     ]);
@@ -49,8 +50,8 @@ describe('graph of the staged toolchain fixture', () => {
     const r = await ws.nx('show', 'project', 'gcc', '--json');
     assert.equal(r.exitCode, 0, r.all);
     const p = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(p.targets).sort(), ['build', 'build--stage1', 'fetch']);
-    for (const t of ['build', 'build--stage1']) {
+    assert.deepEqual(Object.keys(p.targets).sort(), ['build', 'build--stage1', 'fetch', 'reproduce', 'reproduce-native']);
+    for (const t of ['build', 'build--stage1', 'reproduce', 'reproduce-native']) {
       assert.deepEqual(Object.keys(p.targets[t].configurations).sort(), SYSTEM_TARGETS);
       assert.equal(p.targets[t].configurations.armv7h.systemTarget, 'armv7h');
     }
@@ -58,8 +59,10 @@ describe('graph of the staged toolchain fixture', () => {
     assert.equal(p.targets['build--stage1'].options.stage, 'stage1');
     const inputs = JSON.stringify(p.targets.build.inputs);
     assert.match(inputs, /\{projectRoot\}\/\*\*\/\*/);
-    assert.match(inputs, /\{workspaceRoot\}\/targets\/\*\*\/\*/);
-    assert.match(inputs, /toolchain-identity/);
+    // the system target through its own identity task, never every target file or toolchain
+    assert.match(inputs, /"dependentTasksOutputFiles":"\*\*\/system-target\.json","transitive":false/);
+    assert.doesNotMatch(inputs, /targets\/|toolchain-identity/);
+    assert.ok(p.targets.build.dependsOn.some((d: any) => d.target === 'system-target' && d.projects?.[0] === 'system'));
     // a cross build keys on its dependencies' ABI manifests (early cutoff), and on SOURCE_DATE_EPOCH
     assert.match(inputs, /"dependentTasksOutputFiles":"\*\*\/abi\.json","transitive":false/);
     assert.match(inputs, /"env":"SOURCE_DATE_EPOCH"/);
@@ -80,11 +83,13 @@ describe('graph of the staged toolchain fixture', () => {
     const r = await ws.nx('run-many', '-t', 'build', '-c', 'armv7h', '--graph=tasks.json');
     assert.equal(r.exitCode, 0, r.all);
     const tg = ws.readJson('tasks.json').tasks;
-    assert.deepEqual(deps(tg, 'gcc:build:armv7h'), ['binutils:build:armv7h', 'gcc:fetch', 'musl:build:armv7h']);
-    assert.deepEqual(deps(tg, 'musl:build:armv7h'), ['binutils:build:armv7h', 'gcc:build--stage1:armv7h', 'musl:fetch']);
-    assert.deepEqual(deps(tg, 'gcc:build--stage1:armv7h'), ['binutils:build:armv7h', 'gcc:fetch']);
+    // every build also reads its system target's identity (system:system-target, same configuration)
+    const id = 'system:system-target:armv7h';
+    assert.deepEqual(deps(tg, 'gcc:build:armv7h'), ['binutils:build:armv7h', 'gcc:fetch', 'musl:build:armv7h', id]);
+    assert.deepEqual(deps(tg, 'musl:build:armv7h'), ['binutils:build:armv7h', 'gcc:build--stage1:armv7h', 'musl:fetch', id]);
+    assert.deepEqual(deps(tg, 'gcc:build--stage1:armv7h'), ['binutils:build:armv7h', 'gcc:fetch', id]);
     // readline's runtime depends (ncurses, and its musl) are staged into lua's sysroot with it.
-    assert.deepEqual(deps(tg, 'lua:build:armv7h'), ['lua:fetch', 'musl:build:armv7h', 'ncurses:build:armv7h', 'readline:build:armv7h']);
+    assert.deepEqual(deps(tg, 'lua:build:armv7h'), ['lua:fetch', 'musl:build:armv7h', 'ncurses:build:armv7h', 'readline:build:armv7h', id]);
     for (const [id, task] of Object.entries<any>(tg.tasks)) {
       if (task.target.target === 'fetch') assert.equal(task.target.configuration, undefined, id);
       else assert.equal(task.target.configuration, 'armv7h', `${id} must build for armv7h`);
@@ -98,6 +103,7 @@ describe('graph of the staged toolchain fixture', () => {
     const ids = Object.keys(ws.readJson('one.json').tasks.tasks).sort();
     assert.deepEqual(ids, [
       'binutils:build:riscv64', 'binutils:fetch', 'gcc:build--stage1:riscv64', 'gcc:build:riscv64', 'gcc:fetch', 'musl:build:riscv64', 'musl:fetch',
+      'system:system-target:riscv64',
     ]);
   });
 

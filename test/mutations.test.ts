@@ -46,10 +46,13 @@ interface Mutation {
 
 const b = (p: string) => `${p}:build:${TARGET}`;
 const f = (p: string) => `${p}:fetch`;
+/** The x86_64 system target's identity task, which reads every target file and toolchain. */
+const st = `system:system-target:${TARGET}`;
 
 describe('mutation matrix: exactly the affected tasks rerun, and explain names why', () => {
   let ws: TestWorkspace;
   let wrapperDir: string;
+  let otherWrapperDir: string;
   const edit = (file: string, change: (text: string) => string) => {
     const before = ws.read(file);
     ws.write(file, change(before));
@@ -93,8 +96,18 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
     {
       name: 'a target flag (CFLAGS of targets/x86_64.yaml)',
       apply: () => edit(`targets/${TARGET}.yaml`, (t) => t.replace(/^(\s*cflags:\s*)(["']?)/m, '$1$2-DNX_DISTRO_MUTATION ')),
-      ran: [b('zlib'), b('zprobe'), b('hello')],
-      explain: [[b('hello'), /changed file targets\/x86_64\.yaml/]],
+      ran: [st, b('zlib'), b('zprobe'), b('hello')],
+      explain: [
+        [st, /changed file targets\/x86_64\.yaml/],
+        [b('hello'), /changed .*system-target\.json/],
+      ],
+    },
+    {
+      name: "another system target's file (CFLAGS of targets/aarch64.yaml)",
+      apply: () => edit('targets/aarch64.yaml', (t) => t.replace(/^(\s*cflags:\s*)(["']?)/m, '$1$2-DNX_DISTRO_MUTATION ')),
+      // the identity task reads every target file, but writes x86_64's alone: no build reruns
+      ran: [st],
+      explain: [[st, /changed file targets\/aarch64\.yaml/]],
     },
     {
       name: 'the toolchain (another x86_64-linux-gnu-gcc first on PATH)',
@@ -102,13 +115,25 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
         w.env.PATH = `${wrapperDir}:${process.env.PATH}`;
         return () => delete w.env.PATH;
       },
-      ran: [b('zlib'), b('zprobe'), b('hello')],
-      explain: [[b('hello'), /changed\s+runtime:node \S*toolchain-identity\.mjs/]],
+      ran: [st, b('zlib'), b('zprobe'), b('hello')],
+      explain: [
+        [st, /changed\s+runtime:node \S*toolchain-identity\.mjs/],
+        [b('hello'), /changed .*system-target\.json/],
+      ],
+    },
+    {
+      name: "another system target's toolchain (another riscv64-linux-gnu-gcc first on PATH)",
+      apply: (w) => {
+        w.env.PATH = `${otherWrapperDir}:${process.env.PATH}`;
+        return () => delete w.env.PATH;
+      },
+      ran: [st],
+      explain: [[st, /changed\s+runtime:node \S*toolchain-identity\.mjs/]],
     },
     {
       name: "the executor code (a comment in the plugin's cross executor)",
       apply: () => edit('packages/nx-distro/src/executors/cross/executor.ts', (t) => `${t}\n// nx-distro mutation test\n`),
-      ran: [...PROJECTS.map(f), ...PROJECTS.map(b)],
+      ran: [st, ...PROJECTS.map(f), ...PROJECTS.map(b)],
       explain: [[b('hello'), /changed .*packages\/nx-distro/]],
     },
     {
@@ -163,10 +188,15 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
     const gcc = path.join(wrapperDir, 'x86_64-linux-gnu-gcc');
     writeFileSync(gcc, '#!/bin/sh\n# another build of the compiler\nexec /usr/bin/x86_64-linux-gnu-gcc "$@"\n');
     chmodSync(gcc, 0o755);
+    otherWrapperDir = mkdtempSync(path.join(tmpdir(), 'nx-distro-wrapper-'));
+    const riscv = path.join(otherWrapperDir, 'riscv64-linux-gnu-gcc');
+    writeFileSync(riscv, '#!/bin/sh\n# another build of the compiler\nexec /usr/bin/riscv64-linux-gnu-gcc "$@"\n');
+    chmodSync(riscv, 0o755);
   });
   after(() => {
     ws.dispose();
     rmSync(wrapperDir, { recursive: true, force: true });
+    rmSync(otherWrapperDir, { recursive: true, force: true });
   });
 
   async function run(): Promise<{ exitCode: number; ran: string[]; all: string }> {
@@ -218,7 +248,7 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
       const r = await run();
       assert.equal(r.exitCode, 0, r.all.slice(-6000));
       const e = await ws.bin('nx-distro', 'explain');
-      assert.match(e.stdout, /^last run \(.*\): 6 tasks, 2 ran, 4 from a cache or skipped$/m);
+      assert.match(e.stdout, /^last run \(.*\): 7 tasks, 2 ran, 5 from a cache or skipped$/m);
       assert.match(e.stdout, /^hello:build:x86_64: hash \d+ .* differs from the one before/m);
       assert.match(e.stdout, /^hello:fetch: hash \d+ .* differs from the one before/m);
       assert.doesNotMatch(e.stdout, /^zlib:/m);

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Prints the identity of every external toolchain named by the system targets in the folder
-// given as the first argument (default `targets`): one line per target with the compiler's
+// given as the first argument (default `targets`), or only of the system target named by the
+// second argument: one line per target with the compiler's
 // `--version` first line and the sha256 of its resolved binary and of the C runtime it links
 // against (libc.so.6, libstdc++.so.6 and libgcc_s.so.1 as `-print-file-name` finds them: a
 // Debian update of the cross C library changes them, not the compiler), or `missing`. Nx runs it as a
-// runtime input of every build task, so upgrading a cross compiler changes the cache key.
+// runtime input of the system-target tasks, whose output (system-target.json, read by every build)
+// holds its target's line, so upgrading a cross compiler changes the cache keys of that target's
+// builds only.
 // Bootstrap toolchains print nothing here: their identity is the toolchain recipes' outputs.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +16,7 @@ import path from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
 
 const dir = process.argv[2] ?? 'targets';
+const only = process.argv[3];
 
 function which(program) {
   for (const d of (process.env.PATH ?? '').split(':')) {
@@ -48,7 +52,7 @@ function identity(compiler) {
 
 let files = [];
 try {
-  files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && (only === undefined || f === `${only}.yaml`)).sort();
 } catch {} // no targets folder: the plugin reports it
 const lines = [];
 for (const f of files) {

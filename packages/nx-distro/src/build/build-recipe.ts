@@ -36,8 +36,39 @@ export interface BuildExecutorOptions {
   jobs?: number;
 }
 
+/**
+ * How a second build of a recipe differs from the first (reproducibility checks, after Debian's
+ * reprotest): another work folder, another wall clock, another job count. (The umask is no
+ * variation: every step runs with `umask 0022`, as makepkg's steps do.) The
+ * in-sandbox paths (`/build/src`, `$pkgdir`) and `SOURCE_DATE_EPOCH` stay the same: the tool fixes
+ * them for every build, so they never vary between two builders.
+ */
+export interface BuildVariation {
+  /** Absolute work folder (src, sysroot or root, pkg), instead of `<workspace>/tmp/build/<systemTarget>/<name>`. */
+  readonly workDir: string;
+  /** Absolute output folder (package, `abi.json`, `build.log`), instead of `<distDir>/<systemTarget>/packages/<name>`. */
+  readonly outDir: string;
+  /**
+   * Seconds added to the wall clock the build's programs see (libfaketime `LD_PRELOAD`, monotonic
+   * clocks left alone); only where the build runs the build machine's own programs (cross builds),
+   * as libfaketime is a library of the build machine's arch. File times stay the kernel's.
+   */
+  readonly clockOffsetSeconds?: number;
+  /** Parallel make jobs (`$JOBS`) instead of the options' or the CPU count. */
+  readonly jobs?: number;
+}
+
+/** libfaketime for the build machine's programs (Debian package `libfaketime`). */
+export function libfaketimePath(): string {
+  const multiarch = buildTriplet();
+  return `/usr/lib/${multiarch}/faketime/libfaketime.so.1`;
+}
+
 /** Package every build with an external toolchain depends on: the toolchain's C runtime (`system:toolchain-runtime`). */
 export const TOOLCHAIN_RUNTIME_PACKAGE = 'toolchain-runtime';
+
+/** File mode creation mask of every build step (octal), makepkg's: packages keep file modes, so the caller's umask must not reach them. */
+export const STEP_UMASK = '0022';
 
 /** Lines of the build log printed when a step fails. */
 const LOG_TAIL_LINES = 40;
@@ -71,7 +102,8 @@ export type BuildMode = 'cross' | 'native';
  * 5. Each step (`prepare`, `configure`, `build`, `check` when asked and the host's programs run
  *    here, `install`) runs in a bubblewrap sandbox: the root read-only (the host's for cross,
  *    the staged build root for native), network off, `srcdir` writable, sysroot read-only,
- *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s.
+ *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
+ *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
  * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism)
  *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
@@ -83,9 +115,10 @@ export type BuildMode = 'cross' | 'native';
  * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`.
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
  *   still builds natively for a `builds: native` system target)
+ * @param variation for a reproducibility check's second build: its own folders and variations
  * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
  */
-export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode): Promise<{ success: boolean }> {
+export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode, variation?: BuildVariation): Promise<{ success: boolean }> {
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
@@ -100,7 +133,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const loaded = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
     const { recipe } = loaded;
     const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
-    const outDir = path.join(root, distDir, loadedTarget.name, 'packages', what);
+    const outDir = variation?.outDir ?? path.join(root, distDir, loadedTarget.name, 'packages', what);
     await fs.rm(outDir, { recursive: true, force: true });
     await fs.mkdir(outDir, { recursive: true });
 
@@ -121,7 +154,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       return { success: true };
     }
 
-    const work = path.join(root, 'tmp', 'build', loadedTarget.name, what);
+    const work = variation?.workDir ?? path.join(root, 'tmp', 'build', loadedTarget.name, what);
     await chmodTreeWritable(work);
     await fs.rm(work, { recursive: true, force: true });
     await fs.mkdir(work, { recursive: true });
@@ -172,7 +205,12 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await fs.mkdir(pkgdir);
 
     const epoch = sourceDateEpoch(root, loaded.root);
-    const env = buildEnvironment({ recipe, stage: options.stage, systemTarget: target, systemTargetName: loadedTarget.name, sourceDateEpoch: epoch, jobs: options.jobs, mode });
+    const env = buildEnvironment({ recipe, stage: options.stage, systemTarget: target, systemTargetName: loadedTarget.name, sourceDateEpoch: epoch, jobs: variation?.jobs ?? options.jobs, mode });
+    if (variation?.clockOffsetSeconds && mode === 'cross') {
+      env.LD_PRELOAD = libfaketimePath();
+      env.FAKETIME = `${variation.clockOffsetSeconds >= 0 ? '+' : ''}${variation.clockOffsetSeconds}`;
+      env.FAKETIME_DONT_FAKE_MONOTONIC = '1';
+    }
     // targets/<name>/ (kernel configs and the like), read-only, when the target has one; else an empty folder.
     let systemTargetDir = path.join(root, targetsDir, loadedTarget.name);
     if (!(await fs.stat(systemTargetDir).then((st) => st.isDirectory(), () => false))) {
@@ -206,7 +244,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         ...(mode === 'native' ? { root: sysroot } : {}),
         env,
         cwd: SANDBOX.srcdir,
-        argv: ['/bin/sh', '-e', '-c', script],
+        // makepkg's umask: file modes, which packages keep, never depend on the caller's.
+        argv: ['/bin/sh', '-e', '-c', `umask ${STEP_UMASK}\n${script}`],
         logFile,
       });
       if (r.exitCode !== 0) {

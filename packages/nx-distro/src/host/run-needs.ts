@@ -6,9 +6,12 @@ export interface HostNeeds {
   readonly build: boolean;
 }
 
-/** Whether an Nx target name builds packages: `build` or `build--<stage>`. */
+/** Nx targets besides the build targets that build packages: the reproducibility checks (src/plugin/targets.ts). */
+const REBUILD_TARGETS = ['reproduce', 'reproduce-native'];
+
+/** Whether an Nx target name builds packages: `build`, `build--<stage>`, or a reproducibility check (`reproduce`, `reproduce-native`). */
 export function isBuildTarget(target: string): boolean {
-  return target === BUILD_TARGET || target.startsWith(`${BUILD_TARGET}--`);
+  return target === BUILD_TARGET || target.startsWith(`${BUILD_TARGET}--`) || REBUILD_TARGETS.includes(target);
 }
 
 /**
@@ -63,5 +66,5 @@ function globMatches(pattern: string, name: string): boolean {
  */
 export function hostNeedsOfRun(argv: readonly string[]): HostNeeds {
   const targets = requestedTargets(argv);
-  return { build: targets.some((t) => isBuildTarget(t) || globMatches(t, BUILD_TARGET) || globMatches(t, `${BUILD_TARGET}--stage1`)) };
+  return { build: targets.some((t) => isBuildTarget(t) || [BUILD_TARGET, `${BUILD_TARGET}--stage1`, ...REBUILD_TARGETS].some((name) => globMatches(t, name))) };
 }

@@ -21,7 +21,7 @@ import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-targ
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
 import { requestedConfiguration } from './requested-configuration';
 import { RECIPE_TAG, SYSTEM_PROJECT, systemProject } from './system-project';
-import { buildrootInput, pluginInput, recipeTargets, toolchainInput, type TargetContext } from './targets';
+import { buildrootInput, pluginInputs, recipeTargets, toolchainInput, type TargetContext } from './targets';
 
 /** Glob of recipe files: `recipes/<name>/recipe.yaml`, or one category level deeper. */
 export const RECIPE_GLOB = `recipes/{*,*/*}/${RECIPE_FILE}`;
@@ -100,7 +100,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     const ctx: TargetContext = {
       options,
       systemTargets,
-      pluginInput: pluginInput(context.workspaceRoot),
+      pluginInputs: pluginInputs(context.workspaceRoot),
       toolchainInput: toolchainInput(context.workspaceRoot, options.targetsDir),
       buildrootInput: buildrootInput(context.workspaceRoot),
     };

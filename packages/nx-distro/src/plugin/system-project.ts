@@ -1,11 +1,17 @@
 import type { ProjectConfiguration, TargetConfiguration } from '@nx/devkit';
 import { BUILD_TARGET, FETCH_TARGET } from '../model/dependency-ref';
+import type { TargetDependencyConfig } from '@nx/devkit';
+import type { InputDefinition } from '@nx/devkit/internal';
+import { SYSTEM_TARGET_IDENTITY_FILE } from '../model/system-target-identity';
 import { EPOCH_INPUT, type TargetContext } from './targets';
 
 /**
  * Name of the synthetic Nx project that stands for the system targets themselves (root: the
  * targets folder). Its targets work on a whole system target rather than one recipe; each has
  * one configuration per file in `targets/`:
+ * - `system-target`: the target's identity (`system-target.json`: its file as validated, its
+ *   folder's files, its toolchain), which every other task of the target reads instead of the
+ *   target files (`nx-distro:system-target`);
  * - `buildroot`: a Debian build root of the target's arch for native builds (`nx-distro:buildroot`);
  * - `toolchain-runtime`: the external toolchain's C runtime as a package (`nx-distro:toolchain-runtime`);
  * - `build`: the target's pacman repository of every package (`nx-distro:repository`), so
@@ -17,6 +23,19 @@ import { EPOCH_INPUT, type TargetContext } from './targets';
  * A recipe may not take this name (the recipe graph reports it).
  */
 export const SYSTEM_PROJECT = 'system';
+
+/** Nx target of the `system` project that writes a system target's identity (src/model/system-target-identity.ts). */
+export const SYSTEM_TARGET_TARGET = 'system-target';
+
+/**
+ * What a task of one system target reads of the targets: the identity its `system:system-target`
+ * task wrote (that target's file as validated, its folder's files, its toolchain), never the other
+ * target files (docs/cache-keys.md). Goes with {@link SYSTEM_TARGET_DEPENDENCY}.
+ */
+export const SYSTEM_TARGET_INPUT: InputDefinition = { dependentTasksOutputFiles: `**/${SYSTEM_TARGET_IDENTITY_FILE}`, transitive: false };
+
+/** The dependency on `system:system-target` for the same configuration that {@link SYSTEM_TARGET_INPUT} reads. */
+export const SYSTEM_TARGET_DEPENDENCY: TargetDependencyConfig = { target: SYSTEM_TARGET_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' };
 
 /** Nx target of the `system` project that makes the native build root. */
 export const BUILDROOT_TARGET = 'buildroot';
@@ -75,26 +94,38 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
     defaultConfiguration: ctx.options.defaultSystemTarget,
   };
   const targets: Record<string, TargetConfiguration> = {
+    [SYSTEM_TARGET_TARGET]: {
+      ...common,
+      executor: 'nx-distro:system-target',
+      // Every target file and toolchain: Nx's inputs are per Nx target, not per configuration.
+      // The output holds only this target's, so its readers are rebuilt only for it.
+      inputs: ['{projectRoot}/**/*', ...ctx.pluginInputs, ctx.toolchainInput],
+      outputs: [`${dist}/system-target`],
+      metadata: { description: "The system target's identity: its file as validated, its folder's files, its toolchain; what its other tasks read of the targets." },
+    },
     [BUILDROOT_TARGET]: {
       ...common,
       executor: 'nx-distro:buildroot',
-      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, ctx.buildrootInput, EPOCH_INPUT],
+      inputs: [SYSTEM_TARGET_INPUT, ...ctx.pluginInputs, ctx.buildrootInput, EPOCH_INPUT],
       outputs: [`${dist}/buildroot`],
+      dependsOn: [SYSTEM_TARGET_DEPENDENCY],
       metadata: { description: "A Debian build root of the system target's arch (mmdebstrap from the build machine's apt sources), for native builds." },
     },
     [TOOLCHAIN_RUNTIME_TARGET]: {
       ...common,
       executor: 'nx-distro:toolchain-runtime',
-      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, ctx.toolchainInput, EPOCH_INPUT],
+      inputs: [SYSTEM_TARGET_INPUT, ...ctx.pluginInputs, EPOCH_INPUT],
       outputs: [`${dist}/packages/toolchain-runtime`],
+      dependsOn: [SYSTEM_TARGET_DEPENDENCY],
       metadata: { description: "The external toolchain's C runtime (loader, libc, libgcc_s, libstdc++) as a package of its own." },
     },
     [BUILD_TARGET]: {
       ...common,
       executor: 'nx-distro:repository',
-      inputs: ['{projectRoot}/*.yaml', ctx.pluginInput, { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false }],
+      inputs: [SYSTEM_TARGET_INPUT, ...ctx.pluginInputs, { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false }],
       outputs: [`${dist}/repo`],
       dependsOn: [
+        SYSTEM_TARGET_DEPENDENCY,
         { target: BUILD_TARGET, projects: [`tag:${RECIPE_TAG}`], params: 'ignore' },
         { target: TOOLCHAIN_RUNTIME_TARGET, params: 'ignore' },
       ],
@@ -103,23 +134,26 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
     [SOURCE_BUNDLE_TARGET]: {
       ...common,
       executor: 'nx-distro:source-bundle',
-      inputs: ['{projectRoot}/**/*', '{workspaceRoot}/recipes/**/*', ctx.pluginInput, EPOCH_INPUT],
+      inputs: [SYSTEM_TARGET_INPUT, '{workspaceRoot}/recipes/**/*', ...ctx.pluginInputs, EPOCH_INPUT],
       outputs: [`${dist}/source-bundle`],
-      dependsOn: [{ target: FETCH_TARGET, projects: [`tag:${RECIPE_TAG}`], params: 'ignore' }],
+      dependsOn: [
+        SYSTEM_TARGET_DEPENDENCY,
+        { target: FETCH_TARGET, projects: [`tag:${RECIPE_TAG}`], params: 'ignore' }],
       metadata: { description: "Every source, recipe and patch of the system target's packages, with a script that builds them natively in order on the target machine." },
     },
     [ROOTFS_TARGET]: {
       ...common,
       executor: 'nx-distro:rootfs',
       inputs: [
-        '{projectRoot}/*.yaml',
-        ctx.pluginInput,
+        SYSTEM_TARGET_INPUT,
+        ...ctx.pluginInputs,
         EPOCH_INPUT,
         { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: true },
         toolVersions(['pacman --version | grep -o "Pacman v.*"', 'zstd --version']),
       ],
       outputs: [`${dist}/rootfs`],
       dependsOn: [
+        SYSTEM_TARGET_DEPENDENCY,
         { target: BUILD_TARGET, projects: union(ctx, (t) => Object.values(t.target.package_sets).flatMap((s) => s.packages)), params: 'ignore' },
         { target: TOOLCHAIN_RUNTIME_TARGET, params: 'ignore' },
       ],
@@ -129,8 +163,8 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       ...common,
       executor: 'nx-distro:image',
       inputs: [
-        '{projectRoot}/*.yaml',
-        ctx.pluginInput,
+        SYSTEM_TARGET_INPUT,
+        ...ctx.pluginInputs,
         EPOCH_INPUT,
         { dependentTasksOutputFiles: '**/rootfs/rootfs.*', transitive: false },
         { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
@@ -138,6 +172,7 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       ],
       outputs: [`${dist}/image`],
       dependsOn: [
+        SYSTEM_TARGET_DEPENDENCY,
         { target: ROOTFS_TARGET, params: 'ignore' },
         { target: BUILD_TARGET, projects: union(ctx, (t) => (t.target.image ? [t.target.image.kernel ?? 'linux'] : [])), params: 'ignore' },
       ],
@@ -147,13 +182,13 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       ...common,
       executor: 'nx-distro:boot',
       inputs: [
-        '{projectRoot}/*.yaml',
-        ctx.pluginInput,
+        SYSTEM_TARGET_INPUT,
+        ...ctx.pluginInputs,
         { dependentTasksOutputFiles: '**/image/**', transitive: false },
         toolVersions(union(ctx, (t) => (t.target.image?.qemu_system ? [t.target.image.qemu_system] : [])).map((q) => `${q} --version | head -n 1`)),
       ],
       outputs: [`${dist}/boot`],
-      dependsOn: [{ target: IMAGE_TARGET, params: 'ignore' }],
+      dependsOn: [SYSTEM_TARGET_DEPENDENCY, { target: IMAGE_TARGET, params: 'ignore' }],
       metadata: { description: 'Boots the image in QEMU from the initramfs alone and from the squashfs layers as an overlay, and checks the marker and commands it prints.' },
     },
   };

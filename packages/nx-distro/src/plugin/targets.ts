@@ -8,7 +8,7 @@ import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
 import type { NormalizedOptions } from './options';
-import { BUILDROOT_TARGET, SYSTEM_PROJECT } from './system-project';
+import { BUILDROOT_TARGET, SYSTEM_PROJECT, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT } from './system-project';
 
 /** Absolute folder of the plugin package (where package.json is). */
 export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
@@ -17,9 +17,9 @@ export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
 export interface TargetContext {
   readonly options: NormalizedOptions;
   readonly systemTargets: readonly LoadedSystemTarget[];
-  /** Input that makes the plugin's own code part of the cache key (a fileset or the npm package). */
-  readonly pluginInput: InputDefinition;
-  /** Runtime input printing the identity (version, binary sha256) of every external toolchain. */
+  /** Inputs that make the plugin's own code part of the cache key ({@link pluginInputs}). */
+  readonly pluginInputs: readonly InputDefinition[];
+  /** Runtime input printing the identity (version, binary sha256) of every external toolchain (an input of `system:system-target` only). */
   readonly toolchainInput: InputDefinition;
   /** Runtime input naming the build machine's release and apt sources (for the build roots). */
   readonly buildrootInput: InputDefinition;
@@ -40,14 +40,17 @@ function anyNativeSystemTarget(ctx: TargetContext): boolean {
 }
 
 /**
- * The input naming the plugin's own code, so `nx affected` (task-based in Nx 24) and the cache
- * see a change to it: its source files when the plugin lives in the workspace; the npm package
+ * The inputs naming the plugin's own code, so `nx affected` (task-based in Nx 24) and the cache
+ * see a change to it: its files when the plugin lives in the workspace, its unit tests (the
+ * `.test.ts` files) left out as bin/plugin-identity.mjs does (they shape no output); the npm package
  * when the workspace declares `nx-distro` as a dependency; otherwise a runtime input printing
  * the sha256 of the plugin's files (bin/plugin-identity.mjs).
  */
-export function pluginInput(workspaceRoot: string): InputDefinition {
+export function pluginInputs(workspaceRoot: string): InputDefinition[] {
   const rel = path.relative(workspaceRoot, PLUGIN_DIR).split(path.sep).join('/');
-  if (!rel.startsWith('..') && !rel.split('/').includes('node_modules')) return { fileset: `{workspaceRoot}/${rel}/**/*` };
+  if (!rel.startsWith('..') && !rel.split('/').includes('node_modules')) {
+    return [{ fileset: `{workspaceRoot}/${rel}/**/*` }, { fileset: `!{workspaceRoot}/${rel}/**/*.test.ts` }];
+  }
   let declared = false;
   try {
     const pkg = JSON.parse(readFileSync(path.join(workspaceRoot, 'package.json'), 'utf8'));
@@ -55,7 +58,7 @@ export function pluginInput(workspaceRoot: string): InputDefinition {
   } catch {
     // no package.json: not declared
   }
-  return declared ? { externalDependencies: ['nx-distro'] } : { runtime: `node ${rel}/bin/plugin-identity.mjs` };
+  return [declared ? { externalDependencies: ['nx-distro'] } : { runtime: `node ${rel}/bin/plugin-identity.mjs` }];
 }
 
 /** The runtime input: `node <plugin>/bin/toolchain-identity.mjs <targetsDir>`, run from the workspace root. */
@@ -98,7 +101,7 @@ export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfigur
   return {
     executor: 'nx-distro:fetch',
     cache: true,
-    inputs: ['{projectRoot}/**/*', ctx.pluginInput],
+    inputs: ['{projectRoot}/**/*', ...ctx.pluginInputs],
     outputs: [`{workspaceRoot}/${ctx.options.distDir}/sources/${r.recipe.name}`],
     metadata: FETCH_METADATA,
   };
@@ -107,9 +110,10 @@ export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfigur
 /**
  * A per-arch build target: `build` (the final package) or `build--<stage>`. It carries one
  * configuration per system target, so a dependency never falls back to another arch's build.
- * The system target files are an input: Nx 24 hashes a target's whole set of configurations
- * into every task's key, so a per-configuration key is not possible and any target file
- * change rebuilds every configuration (measured; documented in docs/cache-keys.md).
+ * The system target enters the key through its identity ({@link SYSTEM_TARGET_INPUT}), not the
+ * target files: Nx 24's inputs are per Nx target, never per configuration, so a file input
+ * `targets/**` would make an edit of one target file rebuild every configuration
+ * (docs/cache-keys.md).
  */
 export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: NodeDependencies, ctx: TargetContext): TargetConfiguration {
   const configurations: Record<string, Record<string, string>> = {};
@@ -127,9 +131,8 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
     cache: true,
     inputs: [
       '{projectRoot}/**/*',
-      `{workspaceRoot}/${ctx.options.targetsDir}/**/*`,
-      ctx.pluginInput,
-      ctx.toolchainInput,
+      SYSTEM_TARGET_INPUT,
+      ...ctx.pluginInputs,
       EPOCH_INPUT,
       // Early cutoff: a cross build's key reads what its dependencies offer it (their ABI
       // manifests: headers, sonames and exported symbols, every other file's bytes), so a
@@ -140,11 +143,52 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
       ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],
     outputs: [out],
-    dependsOn: [FETCH_TARGET, ...buildroot, ...dependsOnBuilds(deps)],
+    dependsOn: [FETCH_TARGET, SYSTEM_TARGET_DEPENDENCY, ...buildroot, ...dependsOnBuilds(deps)],
     ...(stage ? { options: { stage } } : {}),
     configurations,
     defaultConfiguration: ctx.options.defaultSystemTarget,
     metadata: stage ? STAGE_METADATA : BUILD_METADATA,
+  };
+}
+
+/** Nx target of a recipe that rebuilds its package with variations and compares (`nx-distro:reproduce`, check `rebuild`). */
+export const REPRODUCE_TARGET = 'reproduce';
+
+/** Nx target of a recipe that builds its package natively and compares it with the cross-built one (`nx-distro:reproduce`, check `native`). */
+export const REPRODUCE_NATIVE_TARGET = 'reproduce-native';
+
+const REPRODUCE_METADATA = { description: "Build the package a second time (another work folder, wall clock and job count) and compare it byte for byte with the build's; diffoscope on a difference." };
+const REPRODUCE_NATIVE_METADATA = { description: "Build the package natively in the system target's build root and compare it byte for byte with the cross-built one; diffoscope on a difference." };
+
+/**
+ * A reproducibility check target (`reproduce` or `reproduce-native`): runs after the recipe's own
+ * `build` for the same configuration and builds it once more. Its key is the build's (recipe
+ * folder, system target identity, plugin, epoch) plus the package the build wrote and, for the
+ * native check, the build root's package list; outputs `<distDir>/<systemTarget>/reproduce/<recipe>/<check>`.
+ */
+export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ctx: TargetContext): TargetConfiguration {
+  const configurations: Record<string, Record<string, string>> = {};
+  for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
+  const buildroot: TargetDependencyConfig[] = check === 'native' || r.recipe.cross === false || anyNativeSystemTarget(ctx)
+    ? [{ target: BUILDROOT_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' }]
+    : [];
+  return {
+    executor: 'nx-distro:reproduce',
+    cache: true,
+    inputs: [
+      '{projectRoot}/**/*',
+      SYSTEM_TARGET_INPUT,
+      ...ctx.pluginInputs,
+      EPOCH_INPUT,
+      { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
+      ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
+    ],
+    outputs: [`{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/reproduce/${r.recipe.name}/${check}`],
+    dependsOn: [{ target: BUILD_TARGET, params: 'ignore' }, SYSTEM_TARGET_DEPENDENCY, ...buildroot],
+    options: { check },
+    configurations,
+    defaultConfiguration: ctx.options.defaultSystemTarget,
+    metadata: check === 'native' ? REPRODUCE_NATIVE_METADATA : REPRODUCE_METADATA,
   };
 }
 
@@ -155,5 +199,7 @@ export function recipeTargets(r: LoadedRecipe, nodes: ReadonlyMap<string, NodeDe
   for (const stage of Object.keys(r.recipe.stages ?? {}).sort()) {
     targets[buildTargetName(stage)] = buildTarget(r, stage, nodes.get(`${r.recipe.name}@${stage}`)!, ctx);
   }
+  targets[REPRODUCE_TARGET] = reproduceTarget(r, 'rebuild', ctx);
+  targets[REPRODUCE_NATIVE_TARGET] = reproduceTarget(r, 'native', ctx);
   return targets;
 }

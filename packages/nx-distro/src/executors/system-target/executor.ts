@@ -1,0 +1,43 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { InputError, InputErrors } from '../../model/errors';
+import { loadSystemTargets } from '../../model/system-target';
+import { SYSTEM_TARGET_IDENTITY_FILE, systemTargetIdentity } from '../../model/system-target-identity';
+import { PLUGIN_DIR } from '../../plugin/targets';
+import { pluginOptionsOf } from '../context';
+import type { SystemTargetExecutorOptions } from './schema';
+
+/**
+ * `nx-distro:system-target`: writes `<distDir>/<systemTarget>/system-target/system-target.json`
+ * ({@link systemTargetIdentity}; canonical JSON, written to a temporary name, then renamed). Its
+ * cache key is every target file and every toolchain; its output changes only with its own
+ * target's, so the builds that read it (early cutoff) are rebuilt only for that target.
+ * @returns `{ success }`; a bad target file is logged, never thrown
+ */
+export default async function systemTargetExecutor(options: SystemTargetExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const root = context.root;
+  const { targetsDir, distDir } = pluginOptionsOf(context);
+  try {
+    const systemTargets = loadSystemTargets(root, targetsDir);
+    const loaded = systemTargets.find((t) => t.name === options.systemTarget);
+    if (!loaded) {
+      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
+        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+    }
+    const identity = await systemTargetIdentity(root, targetsDir, loaded, path.join(PLUGIN_DIR, 'bin', 'toolchain-identity.mjs'));
+    const outDir = path.join(root, distDir, loaded.name, 'system-target');
+    await fs.mkdir(outDir, { recursive: true });
+    const file = path.join(outDir, SYSTEM_TARGET_IDENTITY_FILE);
+    await fs.writeFile(`${file}.tmp`, `${JSON.stringify(identity, null, 2)}\n`);
+    await fs.rename(`${file}.tmp`, file);
+    logger.info(`system-target: ${loaded.name}: ${Object.keys(identity.files).length} file(s) in ${targetsDir}/${loaded.name}/, toolchain ${identity.toolchain?.split(' ').slice(0, 1).join('') ?? `kind ${loaded.target.toolchain.kind}`}; wrote ${path.relative(root, file)}`);
+    return { success: true };
+  } catch (e) {
+    if (e instanceof InputError || e instanceof InputErrors) {
+      logger.error(e.message);
+      return { success: false };
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * End to end: the reproducibility checks. zlib (a real recipe) is built for aarch64, then
+ * `reproduce` builds it again in another work folder, with the wall clock a year and a month
+ * ahead (libfaketime) and another job count: the packages must be byte-identical.
+ * `reproduce-native` builds it natively in the Debian build root (arm64 under QEMU; amd64) and
+ * compares with the cross build: identical when the cross compiler and the build root's gcc are
+ * the same Debian build, else diffoscope's report must show the two compilers' version strings
+ * (Debian's cross gcc-12 for arm64 is 12.2.0-14cross1, its native gcc-12 12.2.0-14+deb12u1 here).
+ * A fixture recipe that records its build date (test/fixtures/reproducibility/clock) must fail
+ * `reproduce`, with diffoscope's report naming the file and both dates, and
+ * `nx-distro reproducibility` must report it.
+ *
+ * Uses the test run's cache (test/build.test.ts and test/native.test.ts built zlib and the
+ * build root earlier in the run). Needs the host of tools/setup-host (diffoscope, libfaketime,
+ * mmdebstrap, qemu-user-static).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ReproducibilityResult } from '../packages/nx-distro/src/reproducible/compare';
+import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+
+const TARGET = 'aarch64';
+
+describe('reproducibility checks', () => {
+  let ws: TestWorkspace;
+  before(() => {
+    ws = createWorkspace('reproducibility', { shareRunCache: true });
+    cpSync(path.join(REPO_ROOT, 'recipes', 'zlib'), path.join(ws.root, 'recipes', 'zlib'), { recursive: true });
+    if (process.env.NX_DISTRO_TEST_MIRRORS) ws.env.NX_DISTRO_MIRRORS = process.env.NX_DISTRO_TEST_MIRRORS;
+  });
+  after(() => ws.dispose());
+
+  const result = (recipe: string, check: string) => ws.readJson<ReproducibilityResult>(`dist/${TARGET}/reproduce/${recipe}/${check}/result.json`);
+
+  it('zlib built twice (other folder, clock, jobs): byte-identical packages', async () => {
+    const r = await ws.nx('run', 'zlib:reproduce', '-c', TARGET, '--output-style=static');
+    assert.equal(r.exitCode, 0, r.all.slice(-6000));
+    const rebuild = result('zlib', 'rebuild');
+    assert.equal(rebuild.status, 'reproducible');
+    assert.equal(rebuild.first!.file, `dist/${TARGET}/packages/zlib/zlib-1.2.13-1-${TARGET}.pkg.tar.zst`);
+    assert.equal(rebuild.second!.file, `dist/${TARGET}/reproduce/zlib/rebuild/package/zlib-1.2.13-1-${TARGET}.pkg.tar.zst`);
+    assert.equal(rebuild.second!.sha256, rebuild.first!.sha256);
+    assert.ok(rebuild.variations.includes('wall clock +398 days (libfaketime)'), rebuild.variations.join('; '));
+    assert.ok(rebuild.variations.some((v) => /^JOBS=\d+$/.test(v)));
+    // the second build really ran with the moved clock, in its own folder
+    const log = ws.read(`dist/${TARGET}/reproduce/zlib/rebuild/package/build.log`);
+    assert.match(log, /^# FAKETIME=\+34387200$/m);
+  });
+
+  for (const [target, debianArch, crossGcc] of [['aarch64', 'arm64', 'aarch64-linux-gnu-gcc'], ['x86_64', 'amd64', 'x86_64-linux-gnu-gcc']] as const) {
+    it(`zlib for ${target}: cross-built against built natively in the ${debianArch} build root`, async () => {
+      const r = await ws.nx('run', 'zlib:reproduce-native', '-c', target, '--output-style=static');
+      const native = ws.readJson<ReproducibilityResult>(`dist/${target}/reproduce/zlib/native/result.json`);
+      assert.match(ws.read(`dist/${target}/reproduce/zlib/native/package/build.log`), new RegExp(`built natively in the ${debianArch} build root`));
+      // The compilers' own version strings (what they write into every object's .comment section).
+      const cross = execFileSync(crossGcc, ['--version'], { encoding: 'utf8' }).split('\n')[0].replace(/^\S+ /, '');
+      const nativeGcc = /^gcc-12 (\S+) /m.exec(ws.read(`dist/${target}/buildroot/packages.txt`))![1];
+      if (cross === `(Debian ${nativeGcc}) 12.2.0`) {
+        assert.equal(r.exitCode, 0, r.all.slice(-6000));
+        assert.equal(native.status, 'reproducible', JSON.stringify(native));
+        assert.equal(native.second!.sha256, native.first!.sha256);
+      } else {
+        assert.notEqual(r.exitCode, 0);
+        assert.equal(native.status, 'differs');
+        const report = ws.read(native.diffoscope!);
+        assert.ok(report.includes(`-GCC: ${cross}`), `diffoscope shows the cross compiler ${cross}`);
+        assert.ok(report.includes(`+GCC: (Debian ${nativeGcc}) 12.2.0`), `diffoscope shows the native compiler ${nativeGcc}`);
+      }
+    });
+  }
+
+  it('a second run is served from the cache', async () => {
+    const r = await ws.nx('run', 'zlib:reproduce', '-c', TARGET, '--output-style=static');
+    assert.equal(r.exitCode, 0, r.all.slice(-4000));
+    assert.match(r.all, /> nx run zlib:reproduce:aarch64 +\[local cache\]/);
+    assert.equal(result('zlib', 'rebuild').status, 'reproducible');
+  });
+
+  it('a recipe that records its build date fails reproduce, with diffoscope showing both dates', async () => {
+    const r = await ws.nx('run', 'clock:reproduce', '-c', TARGET, '--output-style=static');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /clock: not reproducible for aarch64 \(rebuild\): [0-9a-f]{16} vs [0-9a-f]{16}; diffoscope: dist\/aarch64\/reproduce\/clock\/rebuild\/diffoscope\.txt/);
+    const res = result('clock', 'rebuild');
+    assert.equal(res.status, 'differs');
+    assert.notEqual(res.first!.sha256, res.second!.sha256);
+    const report = ws.read(res.diffoscope!);
+    assert.match(report, /usr\/share\/clock\/built-on/);
+    const year = new Date().getUTCFullYear();
+    assert.match(report, new RegExp(`^│ │ -${year}-\\d\\d-\\d\\d$`, 'm'));
+    // 398 days later: next year, or the one after in the last days of November and December
+    assert.match(report, new RegExp(`^│ │ \\+(${year + 1}|${year + 2})-\\d\\d-\\d\\d$`, 'm'));
+    assert.ok(existsSync(path.join(ws.root, `dist/${TARGET}/reproduce/clock/rebuild/package`)));
+  });
+
+  it('nx-distro reproducibility reports every result and fails for the one that differs', async () => {
+    const r = await ws.bin('nx-distro', 'reproducibility', TARGET);
+    assert.equal(r.exitCode, 1, r.all);
+    const lines = r.stdout.split('\n');
+    assert.deepEqual(lines.slice(0, 4).map((l) => l.replace(/[0-9a-f]{16}/g, 'H')), [
+      'aarch64, built twice (reproduce):',
+      '  clock  differs         H vs H  dist/aarch64/reproduce/clock/rebuild/diffoscope.txt',
+      '  zlib   reproducible    H',
+      '  1 of 2 compared recipes reproducible (50%)',
+    ]);
+    const native = result('zlib', 'native').status;
+    assert.deepEqual(lines.slice(4, 6).map((l) => l.replace(/[0-9a-f]{16}/g, 'H')), [
+      'aarch64, cross vs native (reproduce-native):',
+      native === 'reproducible' ? '  zlib  reproducible    H' : '  zlib  differs         H vs H  dist/aarch64/reproduce/zlib/native/diffoscope.txt',
+    ]);
+  });
+});
