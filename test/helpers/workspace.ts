@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 /** The repository root (absolute). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -25,6 +25,12 @@ export interface TestWorkspace {
   nx(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; all: string }>;
   /** Runs another command of the repo's `node_modules/.bin` (e.g. `nx-distro`) in the workspace, with the environment `nx` gets. */
   bin(command: string, ...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string; all: string }>;
+  /**
+   * Starts a command of the repo's `node_modules/.bin` like {@link bin}, in a process group of its
+   * own (`detached`), and returns at once: `process.kill(-child.pid, 'SIGKILL')` then kills the
+   * whole run. Never rejects; output in `all`.
+   */
+  spawn(command: string, ...args: string[]): ResultPromise<{ all: true; reject: false; detached: true }>;
   /** Reads a text file (workspace-relative). */
   read(file: string): string;
   /** Reads a JSON file (workspace-relative). */
@@ -91,24 +97,27 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
   // own cache files there are checked against the workspace's files and rebuilt when they differ).
   const dataDir = runDir ? path.join(runDir, 'nx-data') : path.join(root, '.nx-test', 'data');
   const env: Record<string, string | undefined> = { NX_DISTRO_DISTFILES: runDir ? path.join(runDir, 'distfiles') : path.join(root, '.distfiles'), NX_DISTRO_MIRRORS: undefined };
+  const childEnv = () => ({
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_CACHE_DIRECTORY: cacheDir,
+    NX_WORKSPACE_DATA_DIRECTORY: dataDir,
+    NX_TUI: 'false',
+    FORCE_COLOR: '0',
+    ...env,
+  });
   const bin: TestWorkspace['bin'] = async (command, ...args) => {
     const r = await execa(path.join(REPO_ROOT, 'node_modules', '.bin', command), args, {
       cwd: root,
       reject: false,
       all: true,
-      env: {
-        NX_DAEMON: 'false',
-        NX_NO_CLOUD: 'true',
-        NX_CACHE_DIRECTORY: cacheDir,
-        NX_WORKSPACE_DATA_DIRECTORY: dataDir,
-        NX_TUI: 'false',
-        FORCE_COLOR: '0',
-        ...env,
-      },
+      env: childEnv(),
       timeout: 1_800_000,
     });
     return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
   };
+  const spawn: TestWorkspace['spawn'] = (command, ...args) =>
+    execa(path.join(REPO_ROOT, 'node_modules', '.bin', command), args, { cwd: root, reject: false, all: true, detached: true, env: childEnv() });
   return {
     root,
     env,
@@ -121,6 +130,7 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
     },
     nx: (...args) => bin('nx', ...args),
     bin,
+    spawn,
     read(file) {
       return readFileSync(path.join(root, file), 'utf8');
     },

@@ -21,6 +21,7 @@ import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
 import { PHASES, resolveSteps } from '../styles';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
+import { diskFullMessage, isDiskFull } from '../util/disk-full';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -116,9 +117,12 @@ export type BuildMode = 'cross' | 'native';
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
  *   still builds natively for a `builds: native` system target)
  * @param variation for a reproducibility check's second build: its own folders and variations
- * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
+ * @returns `{ success }`; a user's mistake, a failing step or a full file system is logged, never thrown
  */
 export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode, variation?: BuildVariation): Promise<{ success: boolean }> {
+  // What a disk-full error names: the task's subject and the folders it writes (set as known).
+  let subject = context.projectName ?? 'build';
+  const writing: string[] = [];
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
@@ -134,6 +138,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const { recipe } = loaded;
     const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
     const outDir = variation?.outDir ?? path.join(root, distDir, loadedTarget.name, 'packages', what);
+    subject = what;
+    writing.push(path.relative(root, outDir));
     await fs.rm(outDir, { recursive: true, force: true });
     await fs.mkdir(outDir, { recursive: true });
 
@@ -155,6 +161,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
 
     const work = variation?.workDir ?? path.join(root, 'tmp', 'build', loadedTarget.name, what);
+    writing.unshift(path.relative(root, work));
     await chmodTreeWritable(work);
     await fs.rm(work, { recursive: true, force: true });
     await fs.mkdir(work, { recursive: true });
@@ -297,6 +304,10 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
   } catch (e) {
     if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed) {
       logger.error(e.message);
+      return { success: false };
+    }
+    if (isDiskFull(e)) {
+      logger.error(diskFullMessage(subject, writing.length ? writing : ['the workspace'], e));
       return { success: false };
     }
     throw e;

@@ -6,6 +6,7 @@ import { loadRecipe } from '../../model/recipe';
 import { publishDistfiles, type PublishedDistfile } from '../../sources/distfiles-output';
 import { distfileRequest, FetchError, fetchDistfile } from '../../sources/fetch';
 import { fetchSetup } from '../../sources/settings';
+import { diskFullMessage, isDiskFull } from '../../util/disk-full';
 import { pluginOptionsOf, recipeFileOf } from '../context';
 import type { FetchExecutorOptions } from './schema';
 
@@ -15,15 +16,17 @@ import type { FetchExecutorOptions } from './schema';
  * package), then the output folder `<distDir>/sources/<name>/` gets the files (hard links) and a
  * `SHA256SUMS` list. Arch-independent; Nx caches the output, so a remote cache can restore it
  * on a machine that never downloaded anything.
- * @returns `{ success }`; a user's mistake or an unavailable file is logged as one line, never thrown
+ * @returns `{ success }`; a user's mistake, an unavailable file or a full file system is logged as one line, never thrown
  */
 export default async function fetchExecutor(options: FetchExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const root = context.root;
+  const pluginOptions = pluginOptionsOf(context);
+  let storeRoot = '';
   try {
-    const root = context.root;
-    const pluginOptions = pluginOptionsOf(context);
     const recipeFile = options.recipe ?? recipeFileOf(context);
     const { recipe } = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
     const { store, settings } = fetchSetup(root, pluginOptions);
+    storeRoot = store.root;
     const published: PublishedDistfile[] = [];
     const sources = recipe.sources ?? [];
     for (const [index, source] of sources.entries()) {
@@ -39,6 +42,10 @@ export default async function fetchExecutor(options: FetchExecutorOptions, conte
   } catch (e) {
     if (e instanceof InputError || e instanceof InputErrors || e instanceof FetchError) {
       logger.error(e.message);
+      return { success: false };
+    }
+    if (isDiskFull(e)) {
+      logger.error(diskFullMessage(context.projectName ?? 'fetch', [storeRoot || 'the distfiles store', `${pluginOptions.distDir}/sources`], e));
       return { success: false };
     }
     throw e;
