@@ -8,8 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** Small deterministic PRNG (mulberry32) so every run generates the same tree. */
-function rng(seed) {
+/** Small deterministic PRNG (mulberry32) so every run generates the same tree (the scheduling benchmark's DAG too). */
+export function rng(seed) {
   return () => {
     seed |= 0;
     seed = (seed + 0x6d2b79f5) | 0;

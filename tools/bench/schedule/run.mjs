@@ -25,6 +25,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../graph/generate.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
@@ -34,20 +35,9 @@ const repeat = Number(arg('repeat', '3'));
 const jobs = Number(arg('jobs', '2'));
 const nxBin = path.join(repo, 'node_modules', '.bin', 'nx');
 
-/** mulberry32, seeded by the package count: every run measures the same DAG. */
-function rng(seed) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The DAG: `deps[i]` (indices < i) and the work of each package in seconds (log-normal, median 0.2 s, at most 3 s). */
 function makeDag(n) {
-  const rand = rng(n);
+  const rand = rng(n); // seeded by the package count: every run measures the same DAG
   const deps = [];
   const work = [];
   for (let i = 0; i < n; i++) {

@@ -9,7 +9,7 @@ import { sha256File } from '../sources/hash';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
 import { buildSpec, loadRecipe } from '../model/recipe';
-import { loadSystemTargets, recipeSupportsArch } from '../model/system-target';
+import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
 import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
 import { writeAbiManifest } from '../packages/abi-manifest';
@@ -126,12 +126,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const loadedTarget = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!loadedTarget) {
-      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
-        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-    }
+    const loadedTarget = loadTargetNamed(root, targetsDir, options.systemTarget);
     const target = loadedTarget.target;
     const recipeFile = options.recipe ?? recipeFileOf(context);
     const loaded = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));

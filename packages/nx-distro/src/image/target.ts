@@ -1,28 +1,11 @@
 import { InputError } from '../model/errors';
-import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
+import type { LoadedSystemTarget } from '../model/system-target';
 import type { QemuSettings } from './qemu';
 
 /** Default `image.repository_server`: where the image's pacman.conf expects the repository. */
 export const DEFAULT_REPOSITORY_SERVER = 'file:///var/cache/nx-distro/repo';
 /** Default `image.boot_timeout_seconds`. */
 export const DEFAULT_BOOT_TIMEOUT_SECONDS = 600;
-
-/**
- * The system target an executor runs for.
- * @param root absolute workspace root
- * @param targetsDir workspace-relative folder of the target files
- * @param name the executor's `systemTarget` option
- * @throws InputError `<targetsDir>/<name>.yaml: no such system target; pass --configuration with one of: …`
- * @throws InputErrors from the target loader
- */
-export function loadTargetNamed(root: string, targetsDir: string, name: string | undefined): LoadedSystemTarget {
-  const systemTargets = loadSystemTargets(root, targetsDir);
-  const loaded = systemTargets.find((t) => t.name === name);
-  if (!loaded) {
-    throw new InputError(`${targetsDir}/${name ?? '<none>'}.yaml`, '', 'no such system target', `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-  }
-  return loaded;
-}
 
 /** A target's `image:` section with its defaults filled in. */
 export interface ImageSettings extends QemuSettings {

@@ -105,3 +105,20 @@ export function loadSystemTargets(workspaceRoot: string, dir: string): LoadedSys
 export function recipeSupportsArch(recipeArch: 'any' | readonly string[] | undefined, arch: string): boolean {
   return recipeArch === undefined || recipeArch === 'any' || recipeArch.includes(arch);
 }
+
+/**
+ * The system target an executor runs for.
+ * @param root absolute workspace root
+ * @param targetsDir workspace-relative folder of the target files
+ * @param name the executor's `systemTarget` option
+ * @throws InputError `<targetsDir>/<name>.yaml: no such system target; pass --configuration with one of: …`
+ * @throws InputErrors from the target loader
+ */
+export function loadTargetNamed(root: string, targetsDir: string, name: string | undefined): LoadedSystemTarget {
+  const systemTargets = loadSystemTargets(root, targetsDir);
+  const loaded = systemTargets.find((t) => t.name === name);
+  if (!loaded) {
+    throw new InputError(`${targetsDir}/${name ?? '<none>'}.yaml`, '', 'no such system target', `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+  }
+  return loaded;
+}

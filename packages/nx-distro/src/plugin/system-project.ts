@@ -3,7 +3,7 @@ import { BUILD_TARGET, FETCH_TARGET } from '../model/dependency-ref';
 import type { TargetDependencyConfig } from '@nx/devkit';
 import type { InputDefinition } from '@nx/devkit/internal';
 import { SYSTEM_TARGET_IDENTITY_FILE } from '../model/system-target-identity';
-import { EPOCH_INPUT, type TargetContext } from './targets';
+import { EPOCH_INPUT, systemTargetConfigurations, type TargetContext } from './targets';
 
 /**
  * Name of the synthetic Nx project that stands for the system targets themselves (root: the
@@ -40,6 +40,9 @@ export const SYSTEM_TARGET_DEPENDENCY: TargetDependencyConfig = { target: SYSTEM
 /** Nx target of the `system` project that makes the native build root. */
 export const BUILDROOT_TARGET = 'buildroot';
 
+/** The dependency of a native build (or a native reproducibility check) on the build root for the same configuration. */
+export const BUILDROOT_DEPENDENCY: TargetDependencyConfig = { target: BUILDROOT_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' };
+
 /** Nx target of the `system` project that packages the external toolchain's C runtime. */
 export const TOOLCHAIN_RUNTIME_TARGET = 'toolchain-runtime';
 
@@ -57,12 +60,6 @@ export const BOOT_TARGET = 'boot';
 
 /** Tag carried by every recipe project, used to name them all in `dependsOn`. */
 export const RECIPE_TAG = 'nx-distro:recipe';
-
-function configurations(ctx: TargetContext): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  for (const t of ctx.systemTargets) out[t.name] = { systemTarget: t.name };
-  return out;
-}
 
 /** Sorted union of `values` over every system target. */
 function union(ctx: TargetContext, values: (t: TargetContext['systemTargets'][number]) => readonly string[]): string[] {
@@ -90,7 +87,7 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
   const dist = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}`;
   const common = {
     cache: true,
-    configurations: configurations(ctx),
+    configurations: systemTargetConfigurations(ctx),
     defaultConfiguration: ctx.options.defaultSystemTarget,
   };
   const targets: Record<string, TargetConfiguration> = {

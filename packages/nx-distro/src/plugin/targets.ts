@@ -8,7 +8,7 @@ import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
 import type { NormalizedOptions } from './options';
-import { BUILDROOT_TARGET, SYSTEM_PROJECT, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT } from './system-project';
+import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT } from './system-project';
 
 /** Absolute folder of the plugin package (where package.json is). */
 export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
@@ -33,6 +33,13 @@ export interface TargetContext {
  * every clone of one commit; see docs/cache-keys.md for the limit.)
  */
 export const EPOCH_INPUT: InputDefinition = { env: 'SOURCE_DATE_EPOCH' };
+
+/** One configuration per system target, named after it, setting the executor's `systemTarget` option. */
+export function systemTargetConfigurations(ctx: TargetContext): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const t of ctx.systemTargets) out[t.name] = { systemTarget: t.name };
+  return out;
+}
 
 /** Whether some system target builds every recipe natively (`builds: native`). */
 function anyNativeSystemTarget(ctx: TargetContext): boolean {
@@ -116,15 +123,13 @@ export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfigur
  * (docs/cache-keys.md).
  */
 export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: NodeDependencies, ctx: TargetContext): TargetConfiguration {
-  const configurations: Record<string, Record<string, string>> = {};
-  for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
   const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/packages/${r.recipe.name}${stage ? `@${stage}` : ''}`;
   // A recipe that cannot be cross-compiled is always built natively; a system target asking for
   // native builds makes the cross executor build natively too. Either needs the build root,
   // which Nx builds (or restores) first for the same configuration.
   const native = r.recipe.cross === false;
   const buildroot: TargetDependencyConfig[] = native || anyNativeSystemTarget(ctx)
-    ? [{ target: BUILDROOT_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' }]
+    ? [BUILDROOT_DEPENDENCY]
     : [];
   return {
     executor: native ? 'nx-distro:native' : 'nx-distro:cross',
@@ -145,7 +150,7 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
     outputs: [out],
     dependsOn: [FETCH_TARGET, SYSTEM_TARGET_DEPENDENCY, ...buildroot, ...dependsOnBuilds(deps)],
     ...(stage ? { options: { stage } } : {}),
-    configurations,
+    configurations: systemTargetConfigurations(ctx),
     defaultConfiguration: ctx.options.defaultSystemTarget,
     metadata: stage ? STAGE_METADATA : BUILD_METADATA,
   };
@@ -167,10 +172,8 @@ const REPRODUCE_NATIVE_METADATA = { description: "Build the package natively in 
  * native check, the build root's package list; outputs `<distDir>/<systemTarget>/reproduce/<recipe>/<check>`.
  */
 export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ctx: TargetContext): TargetConfiguration {
-  const configurations: Record<string, Record<string, string>> = {};
-  for (const t of ctx.systemTargets) configurations[t.name] = { systemTarget: t.name };
   const buildroot: TargetDependencyConfig[] = check === 'native' || r.recipe.cross === false || anyNativeSystemTarget(ctx)
-    ? [{ target: BUILDROOT_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' }]
+    ? [BUILDROOT_DEPENDENCY]
     : [];
   return {
     executor: 'nx-distro:reproduce',
@@ -186,7 +189,7 @@ export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ct
     outputs: [`{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/reproduce/${r.recipe.name}/${check}`],
     dependsOn: [{ target: BUILD_TARGET, params: 'ignore' }, SYSTEM_TARGET_DEPENDENCY, ...buildroot],
     options: { check },
-    configurations,
+    configurations: systemTargetConfigurations(ctx),
     defaultConfiguration: ctx.options.defaultSystemTarget,
     metadata: check === 'native' ? REPRODUCE_NATIVE_METADATA : REPRODUCE_METADATA,
   };

@@ -6,7 +6,7 @@ import { BUILDROOT_TARBALL, buildrootPackageList, makeBuildroot } from '../../bu
 import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { findProgram } from '../../host/requirements';
 import { InputError, InputErrors } from '../../model/errors';
-import { loadSystemTargets } from '../../model/system-target';
+import { loadTargetNamed } from '../../model/system-target';
 import { pluginOptionsOf } from '../context';
 import type { BuildrootExecutorOptions } from './schema';
 
@@ -28,11 +28,7 @@ export default async function buildrootExecutor(options: BuildrootExecutorOption
   const root = context.root;
   const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const loaded = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!loaded) {
-      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target', `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-    }
+    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
     const spec = loaded.target.buildroot;
     if (!spec) {
       throw new InputError(loaded.file, 'buildroot', 'missing: this target has no build root, so nothing can be built natively for it', 'add `buildroot: { debian_arch: <Debian arch> }` if the build machine\'s Debian release ships that arch, or build the recipe by cross-compiling (remove `cross: false`)');

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../../model/errors';
-import { loadSystemTargets } from '../../model/system-target';
+import { loadTargetNamed } from '../../model/system-target';
 import { readPackageInfo } from '../../packages/pacman-package';
 import { writeRepository } from '../../packages/repository';
 import { pluginOptionsOf } from '../context';
@@ -103,12 +103,7 @@ export default async function repositoryExecutor(options: RepositoryExecutorOpti
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const loaded = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!loaded) {
-      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
-        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-    }
+    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
     const base = path.join(root, distDir, loaded.name);
     const repoDir = path.join(base, 'repo');
     const packages = await findPackages(path.join(base, 'packages'), root, loaded.target.arch);

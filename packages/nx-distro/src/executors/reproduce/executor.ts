@@ -5,7 +5,7 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } from '../../build/build-recipe';
 import { InputError, InputErrors } from '../../model/errors';
 import { loadRecipe } from '../../model/recipe';
-import { loadSystemTargets } from '../../model/system-target';
+import { loadTargetNamed } from '../../model/system-target';
 import { builtPackage, comparePackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
 import { pluginOptionsOf, recipeFileOf } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
@@ -37,12 +37,7 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
   const root = context.root;
   const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const loadedTarget = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!loadedTarget) {
-      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
-        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-    }
+    const loadedTarget = loadTargetNamed(root, targetsDir, options.systemTarget);
     const recipeFile = options.recipe ?? recipeFileOf(context);
     const { recipe } = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
     const checkDir = path.join(root, distDir, loadedTarget.name, 'reproduce', recipe.name, options.check);

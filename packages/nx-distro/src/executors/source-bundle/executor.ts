@@ -7,7 +7,7 @@ import { parseDependencyRef } from '../../model/dependency-ref';
 import { InputError, InputErrors } from '../../model/errors';
 import { buildRecipeGraph } from '../../model/graph';
 import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
-import { loadSystemTargets } from '../../model/system-target';
+import { loadTargetNamed } from '../../model/system-target';
 import { distfileName } from '../../sources/distfile';
 import { sha256File } from '../../sources/hash';
 import { pluginOptionsOf } from '../context';
@@ -30,9 +30,7 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
   const root = context.root;
   const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const target = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!target) throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target', `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+    const target = loadTargetNamed(root, targetsDir, options.systemTarget);
 
     const recipes: LoadedRecipe[] = [];
     for (const p of Object.values(context.projectsConfigurations.projects)) {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../../model/errors';
-import { loadSystemTargets } from '../../model/system-target';
+import { loadTargetNamed } from '../../model/system-target';
 import { SYSTEM_TARGET_IDENTITY_FILE, systemTargetIdentity } from '../../model/system-target-identity';
 import { PLUGIN_DIR } from '../../plugin/targets';
 import { pluginOptionsOf } from '../context';
@@ -19,12 +19,7 @@ export default async function systemTargetExecutor(options: SystemTargetExecutor
   const root = context.root;
   const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const loaded = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!loaded) {
-      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
-        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-    }
+    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
     const identity = await systemTargetIdentity(root, targetsDir, loaded, path.join(PLUGIN_DIR, 'bin', 'toolchain-identity.mjs'));
     const outDir = path.join(root, distDir, loaded.name, 'system-target');
     await fs.mkdir(outDir, { recursive: true });

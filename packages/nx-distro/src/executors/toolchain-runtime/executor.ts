@@ -3,7 +3,7 @@ import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { InputError, InputErrors } from '../../model/errors';
-import { loadSystemTargets } from '../../model/system-target';
+import { loadTargetNamed } from '../../model/system-target';
 import { writePackage } from '../../packages/pacman-package';
 import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime, ToolchainError } from '../../packages/toolchain-runtime';
 import { sha256File } from '../../sources/hash';
@@ -43,12 +43,7 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
-    const systemTargets = loadSystemTargets(root, targetsDir);
-    const loaded = systemTargets.find((t) => t.name === options.systemTarget);
-    if (!loaded) {
-      throw new InputError(`${targetsDir}/${options.systemTarget ?? '<none>'}.yaml`, '', 'no such system target',
-        `pass --configuration with one of: ${systemTargets.map((t) => t.name).join(', ')}`);
-    }
+    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
     const target = loaded.target;
     const outDir = path.join(root, distDir, loaded.name, 'packages', RUNTIME_PACKAGE);
     const staging = stagingFolderFor(outDir);
