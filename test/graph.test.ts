@@ -1,10 +1,10 @@
 // Graph tests on real temporary workspaces: the nx CLI runs the nx-distro plugin over the
 // fixture recipes in test/fixtures/toolchain and the repo's system targets.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { createWorkspace, type TestWorkspace } from './helpers/workspace';
+import { createWorkspace, EXTERNAL_SYSTEM_TARGETS, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const RECIPES = ['binutils', 'gcc', 'lua', 'musl', 'ncurses', 'readline', 'syslinux'];
 const SYSTEM_TARGETS = ['aarch64', 'armv7h', 'riscv64', 'x86_64'];
@@ -176,5 +176,58 @@ describe('graph errors', () => {
     const r = await ws.nx('show', 'projects');
     assert.notEqual(r.exitCode, 0);
     assert.match(r.all, /targets\/mips\.yaml: triplet: invalid value "mips linux"; give a GNU triplet such as aarch64-linux-gnu/);
+  });
+});
+
+describe('graph of a bootstrap toolchain (aarch64-musl, the real toolchain recipes)', () => {
+  let ws: TestWorkspace;
+  const BOOTSTRAP = ['binutils', 'gcc', 'linux-headers', 'musl'];
+  beforeEach(() => {
+    ws = createWorkspace(undefined, { systemTargets: [...EXTERNAL_SYSTEM_TARGETS, 'aarch64-musl'] });
+    for (const r of [...BOOTSTRAP, 'zlib']) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
+  });
+  afterEach(() => ws.dispose());
+
+  it('orders binutils -> gcc:build--stage1 -> musl -> gcc:build -> system:toolchain -> every other build', async () => {
+    const r = await ws.nx('run-many', '-t', 'build', '-c', 'aarch64-musl', '--graph=tasks.json');
+    assert.equal(r.exitCode, 0, r.all);
+    const tg = ws.readJson('tasks.json').tasks;
+    const id = 'system:system-target:aarch64-musl';
+    assert.deepEqual(deps(tg, 'binutils:build:aarch64-musl'), ['binutils:fetch', id]);
+    assert.deepEqual(deps(tg, 'gcc:build--stage1:aarch64-musl'), ['binutils:build:aarch64-musl', 'gcc:fetch', id]);
+    assert.deepEqual(deps(tg, 'musl:build:aarch64-musl'), ['binutils:build:aarch64-musl', 'gcc:build--stage1:aarch64-musl', 'musl:fetch', id]);
+    assert.deepEqual(deps(tg, 'gcc:build:aarch64-musl'), ['binutils:build:aarch64-musl', 'gcc:fetch', 'linux-headers:build:aarch64-musl', 'musl:build:aarch64-musl', id]);
+    assert.deepEqual(deps(tg, 'system:toolchain:aarch64-musl'), [...BOOTSTRAP.map((n) => `${n}:build:aarch64-musl`), id]);
+    assert.deepEqual(deps(tg, 'zlib:build:aarch64-musl'), ['system:toolchain:aarch64-musl', id, 'zlib:fetch'].sort());
+    const zlib = tg.tasks['zlib:build:aarch64-musl'];
+    assert.equal(zlib.target.configuration, 'aarch64-musl');
+    // The packages of toolchain: true recipes (build-machine programs) are kept apart from the target's.
+    const outputs = async (p: string, t: string) => JSON.parse((await ws.nx('show', 'project', p, '--json')).stdout).targets[t].outputs;
+    assert.deepEqual(await outputs('gcc', 'build--stage1'), ['{workspaceRoot}/dist/{options.systemTarget}/build-machine/gcc@stage1']);
+    assert.deepEqual(await outputs('binutils', 'build'), ['{workspaceRoot}/dist/{options.systemTarget}/build-machine/binutils']);
+    assert.deepEqual(await outputs('musl', 'build'), ['{workspaceRoot}/dist/{options.systemTarget}/packages/musl']);
+  });
+
+  it("puts the toolchain's builds before every build of an external-toolchain target too, where they are no-ops or plain packages", async () => {
+    // dependsOn is per Nx target, not per configuration (docs/bootstrap.md).
+    const r = await ws.nx('run', 'zlib:build', '-c', 'aarch64', '--graph=ext.json');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.deepEqual(deps(ws.readJson('ext.json').tasks, 'zlib:build:aarch64'), ['system:system-target:aarch64', 'system:toolchain:aarch64', 'zlib:fetch']);
+  });
+
+  it('fails with the loop when gcc loses its stage', async () => {
+    ws.write('recipes/musl/recipe.yaml', ws.read('recipes/musl/recipe.yaml').replace('gcc@stage1', 'gcc'));
+    const r = await ws.nx('show', 'projects');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /recipes\/gcc\/recipe\.yaml: dependency cycle: gcc -> musl -> gcc \(recipes: recipes\/gcc\/recipe\.yaml, recipes\/musl\/recipe\.yaml\); break it with a stage/);
+    assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
+  });
+
+  it('refuses a toolchain list that leaves out what its recipes build against, naming the target file and field', async () => {
+    ws.write('targets/aarch64-musl.yaml', ws.read('targets/aarch64-musl.yaml').replace('recipes: [binutils, gcc, linux-headers, musl]', 'recipes: [binutils, gcc, musl]'));
+    const r = await ws.nx('show', 'projects');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /targets\/aarch64-musl\.yaml: toolchain\.recipes: gcc needs linux-headers, which is not in the list \(the toolchain's own builds cannot wait for the toolchain\); add linux-headers to toolchain\.recipes/);
+    assert.doesNotMatch(r.all, /^\s+at /m, 'no stack trace');
   });
 });

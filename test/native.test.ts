@@ -22,7 +22,7 @@ const TARGETS = [
   { name: 'aarch64', debianArch: 'arm64', machine: 183, triplet: 'aarch64-linux-gnu' },
   { name: 'x86_64', debianArch: 'amd64', machine: 62, triplet: 'x86_64-linux-gnu' },
 ] as const;
-const RECIPES = ['binutils', 'gcc', 'musl', 'ncurses', 'readline', 'lua', 'zlib'];
+const RECIPES = ['binutils', 'gcc', 'linux-headers', 'musl', 'ncurses', 'readline', 'lua', 'zlib'];
 const NATIVE = ['zlib', 'lua'];
 
 describe('native builds in a Debian build root', () => {

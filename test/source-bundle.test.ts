@@ -22,7 +22,7 @@ describe('source bundle', () => {
   let tarball: string;
   before(() => {
     ws = createWorkspace(undefined, { shareRunCache: true });
-    for (const r of ['binutils', 'gcc', 'musl', 'ncurses', 'readline', 'lua', 'zlib']) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
+    for (const r of ['binutils', 'gcc', 'linux-headers', 'musl', 'ncurses', 'readline', 'lua', 'zlib']) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
     const x86 = ws.read('targets/x86_64.yaml');
     ws.write(`targets/${TARGET}.yaml`, x86.replace(/^package_sets:[\s\S]*?(?=^image:)/m, 'package_sets:\n  base:\n    packages: [zlib]\n  tools:\n    on: base\n    packages: [lua]\n'));
     tarball = path.join(ws.root, 'dist', TARGET, 'source-bundle', `source-bundle-${TARGET}.tar.zst`);

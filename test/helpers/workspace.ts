@@ -57,11 +57,22 @@ export interface WorkspaceOptions {
    * and a test may edit it without touching the repository.
    */
   readonly ownPlugin?: boolean;
+  /**
+   * The repo's system targets copied into the workspace (each `targets/<name>.yaml` and its folder
+   * `targets/<name>/`); default {@link EXTERNAL_SYSTEM_TARGETS}, the ones with an external
+   * toolchain. A bootstrap target (`aarch64-musl`) adds `system:toolchain` before every build
+   * and needs the toolchain recipes in the workspace, so only the tests about it name one.
+   */
+  readonly systemTargets?: readonly string[];
 }
+
+/** The repo's system targets with an external toolchain (Debian's cross compilers). */
+export const EXTERNAL_SYSTEM_TARGETS: readonly string[] = ['aarch64', 'armv7h', 'riscv64', 'x86_64'];
 
 /**
  * Creates a workspace with nx.json registering nx-distro, `node_modules` linked to this
- * repo's, the repo's `targets/` copied, and the given fixture folder copied into `recipes/`.
+ * repo's, the repo's system targets copied (`options.systemTargets`), and the given fixture
+ * folder copied into `recipes/`.
  * @param fixture folder under test/fixtures whose subfolders are recipes, or undefined for none
  */
 export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}): TestWorkspace {
@@ -86,7 +97,14 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
     path.join(root, 'tsconfig.base.json'),
     JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }, null, 2),
   );
-  cpSync(path.join(REPO_ROOT, 'targets'), path.join(root, 'targets'), { recursive: true });
+  const systemTargets = new Set(options.systemTargets ?? EXTERNAL_SYSTEM_TARGETS);
+  cpSync(path.join(REPO_ROOT, 'targets'), path.join(root, 'targets'), {
+    recursive: true,
+    filter: (src) => {
+      const rel = path.relative(path.join(REPO_ROOT, 'targets'), src).split(path.sep);
+      return rel[0] === '' || systemTargets.has(rel[0].replace(/\.yaml$/, ''));
+    },
+  });
   mkdirSync(path.join(root, 'recipes'));
   if (fixture) cpSync(path.join(REPO_ROOT, 'test', 'fixtures', fixture), path.join(root, 'recipes'), { recursive: true });
   const runDir = options.shareRunCache ? process.env.NX_DISTRO_TEST_RUN_DIR : undefined;

@@ -8,7 +8,8 @@
 // runtime input of the system-target tasks, whose output (system-target.json, read by every build)
 // holds its target's line, so upgrading a cross compiler changes the cache keys of that target's
 // builds only.
-// Bootstrap toolchains print nothing here: their identity is the toolchain recipes' outputs.
+// A bootstrap toolchain's identity is its recipes' packages (system:toolchain); here it prints the
+// build machine's own compiler, which compiles those recipes (`build machine gcc ...`).
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -64,6 +65,8 @@ for (const f of files) {
   }
   if (t?.toolchain?.kind === 'external' && typeof t.toolchain.prefix === 'string') {
     lines.push(`${f.slice(0, -5)}: ${t.toolchain.prefix}gcc ${identity(`${t.toolchain.prefix}gcc`)}`);
+  } else if (t?.toolchain?.kind === 'bootstrap') {
+    lines.push(`${f.slice(0, -5)}: build machine gcc ${identity('gcc')}`);
   }
 }
 process.stdout.write(lines.join('\n') + '\n');

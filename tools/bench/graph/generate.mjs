@@ -23,22 +23,31 @@ export function rng(seed) {
  * Writes `count` recipes under `<root>/recipes/<category>/<name>/recipe.yaml`.
  * @param {string} root absolute workspace root
  * @param {number} count number of recipes
+ * @param {{ maxMakedepends?: number, maxDepends?: number, stageShare?: number }} [shape] draws per
+ *   recipe: up to `maxMakedepends` makedepends (default 6) and `maxDepends` depends (default 3),
+ *   each uniform from 0, before duplicates are dropped; `stageShare` of recipes (default 0.01)
+ *   declare a `stage1`
+ * @returns {{ edges: number, stages: number }} dependency entries written and stages declared
  */
-export function generateRecipes(root, count) {
+export function generateRecipes(root, count, shape = {}) {
+  const maxMake = shape.maxMakedepends ?? 6;
+  const maxDep = shape.maxDepends ?? 3;
+  const stageShare = shape.stageShare ?? 0.01;
   const rand = rng(count);
   const name = (i) => `pkg${String(i).padStart(6, '0')}`;
   const hasStage = new Set();
   const pick = (i) => Math.floor(Math.pow(rand(), 3) * i); // skewed towards early recipes
+  let edges = 0;
   for (let i = 0; i < count; i++) {
-    if (i > 0 && rand() < 0.01) hasStage.add(i);
+    if (i > 0 && rand() < stageShare) hasStage.add(i);
     const makedepends = new Set();
     const depends = new Set();
-    const nMake = i === 0 ? 0 : Math.min(i, Math.floor(rand() * 7));
+    const nMake = i === 0 ? 0 : Math.min(i, Math.floor(rand() * (maxMake + 1)));
     for (let k = 0; k < nMake; k++) {
       const j = pick(i);
       makedepends.add(hasStage.has(j) && rand() < 0.5 ? `${name(j)}@stage1` : name(j));
     }
-    const nDep = i === 0 ? 0 : Math.min(i, Math.floor(rand() * 4));
+    const nDep = i === 0 ? 0 : Math.min(i, Math.floor(rand() * (maxDep + 1)));
     for (let k = 0; k < nDep; k++) depends.add(name(pick(i)));
     const lines = [
       `name: ${name(i)}`,
@@ -58,5 +67,7 @@ export function generateRecipes(root, count) {
     const dir = path.join(root, 'recipes', `cat${String(i % 50).padStart(2, '0')}`, name(i));
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'recipe.yaml'), lines.join('\n') + '\n');
+    edges += makedepends.size + depends.size;
   }
+  return { edges, stages: hasStage.size };
 }

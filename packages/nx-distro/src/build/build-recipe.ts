@@ -2,8 +2,10 @@ import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildEnvironment, buildTriplet, SANDBOX } from './environment';
+import { buildMachineArch } from '../host/binfmt';
 import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
-import { dependencyPackage, nodeDependencies } from './dependencies';
+import { dependencyPackage, loadRecipeNamed, nodeDependencies } from './dependencies';
+import { bootstrapToolchain } from '../model/bootstrap-toolchain';
 import { sourceDateEpoch } from './source-date-epoch';
 import { sha256File } from '../sources/hash';
 import { parseDependencyRef } from '../model/dependency-ref';
@@ -13,6 +15,7 @@ import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
 import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
 import { writeAbiManifest } from '../packages/abi-manifest';
+import { packageFolder } from '../packages/layout';
 import { writePackage } from '../packages/pacman-package';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
 import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
@@ -113,7 +116,8 @@ export type BuildMode = 'cross' | 'native';
  *    programs, headers or data do not).
  *
  * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg),
- * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`.
+ * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
+ * `build-machine/` instead of `packages/` for a `toolchain: true` recipe (packages/layout.ts).
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
  *   still builds natively for a `builds: native` system target)
  * @param variation for a reproducibility check's second build: its own folders and variations
@@ -132,7 +136,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const loaded = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
     const { recipe } = loaded;
     const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
-    const outDir = variation?.outDir ?? path.join(root, distDir, loadedTarget.name, 'packages', what);
+    const outDir = variation?.outDir ?? path.join(root, distDir, ...packageFolder(loadedTarget.name, what, recipe.toolchain));
     subject = what;
     writing.push(path.relative(root, outDir));
     await fs.rm(outDir, { recursive: true, force: true });
@@ -166,20 +170,39 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // native build, where build machine = host machine, the makedepends_build programs too).
     const projectRoots = new Map(Object.entries(context.projectsConfigurations.projects).map(([name, p]) => [name, p.root]));
     const deps = nodeDependencies(root, projectRoots, loaded, options.stage);
+    const isTool = (name: string) => name === recipe.name ? recipe.toolchain === true : loadRecipeNamed(root, projectRoots, name, { file: loadedTarget.file, field: 'toolchain.recipes' }).recipe.toolchain === true;
+    // A bootstrap toolchain: its tools on the PATH and its C library in the sysroot of every
+    // build but its own recipes' (which name what they need of each other).
+    const bootstrap = bootstrapToolchain(target, isTool);
+    const usesBootstrap = bootstrap !== undefined && !(target.toolchain.kind === 'bootstrap' && target.toolchain.recipes.includes(recipe.name));
     const tools = deps.tools.filter((k) => !provided.has(parseDependencyRef(k).name));
-    const wanted = mode === 'native' ? [...new Set([...deps.sysroot, ...tools])] : deps.sysroot;
-    const staged: string[] = [];
-    const installed: string[] = [];
-    for (const key of wanted) {
-      if (provided.has(parseDependencyRef(key).name)) continue;
-      const pkg = dependencyPackage(root, distDir, loadedTarget.name, key);
-      if (!pkg) {
-        logger.info(`${what}: ${key} wrote no package for ${loadedTarget.name}; nothing of it is staged`);
-        continue;
+    // Cross: programs of `toolchain: true` recipes are staged at /build/toolchain; other build-machine programs come from the build machine.
+    const toolchainKeys = mode === 'cross' ? [...new Set([...tools.filter((k) => isTool(parseDependencyRef(k).name)), ...(usesBootstrap ? bootstrap.tools : [])])] : [];
+    const sysrootKeys = [...new Set([...(usesBootstrap && mode === 'cross' ? bootstrap.sysroot : []), ...deps.sysroot])];
+    const wanted = mode === 'native' ? [...new Set([...sysrootKeys, ...tools])] : sysrootKeys;
+    const packagesDir = path.join(root, 'tmp', 'extracted-packages');
+    const stagePackages = async (keys: readonly string[]) => {
+      const dirs: string[] = [];
+      const names: string[] = [];
+      for (const key of keys) {
+        if (provided.has(parseDependencyRef(key).name)) continue;
+        const pkg = dependencyPackage(root, distDir, loadedTarget.name, key);
+        if (!pkg) {
+          if (usesBootstrap && (bootstrap.tools.includes(key) || bootstrap.sysroot.includes(key))) {
+            throw new InputError(loadedTarget.file, 'toolchain.recipes', `${key} wrote no package for ${loadedTarget.name}, so ${what} has no toolchain`, `build it first (\`nx run system:toolchain -c ${loadedTarget.name}\`; Nx runs it before every build of this target)`);
+          }
+          logger.info(`${what}: ${key} wrote no package for ${loadedTarget.name}; nothing of it is staged`);
+          continue;
+        }
+        dirs.push(await extractedPackage(packagesDir, pkg));
+        names.push(path.basename(pkg).replace(/\.pkg\.tar\.zst$/, ''));
       }
-      staged.push(await extractedPackage(path.join(root, 'tmp', 'extracted-packages'), pkg));
-      installed.push(path.basename(pkg).replace(/\.pkg\.tar\.zst$/, ''));
-    }
+      return { dirs, names };
+    };
+    const { dirs: staged, names: installed } = await stagePackages(wanted);
+    const toolchainPackages = await stagePackages(toolchainKeys);
+    const toolchainDir = path.join(work, 'toolchain');
+    if (toolchainPackages.dirs.length) await stageSysroot(toolchainDir, toolchainPackages.dirs);
     const sysroot = path.join(work, mode === 'native' ? 'root' : 'sysroot');
     let buildroot: string | undefined;
     if (mode === 'native') {
@@ -199,7 +222,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       const paths = stagedInfo.conflicts.map((c) => c.slice(0, c.indexOf(': ')));
       logger.warn(`${what}: ${paths.length} path(s) provided twice, the ${mode === 'native' ? "build root's" : 'first'} kept: ${paths.slice(0, 8).join(' ')}${paths.length > 8 ? ' ...' : ''}`);
     }
-    if (mode === 'cross' && tools.length) logger.warn(`${what}: makedepends_build ${tools.join(', ')} are taken from the build machine (external toolchain targets do not stage build-machine programs)`);
+    const fromBuildMachine = mode === 'cross' ? tools.filter((k) => !toolchainKeys.includes(k)) : [];
+    if (fromBuildMachine.length) logger.warn(`${what}: makedepends_build ${fromBuildMachine.join(', ')} are taken from the build machine (only \`toolchain: true\` recipes are staged as build-machine programs)`);
 
     const srcdir = path.join(work, 'src');
     const prepared = await prepareSources(root, loaded, path.join(root, distDir, 'sources', recipe.name), srcdir);
@@ -222,6 +246,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await fs.writeFile(logFile, [
       `# ${what} for ${loadedTarget.name} (${target.triplet}), built ${mode === 'native' ? `natively in the ${target.buildroot?.debian_arch} build root ${path.basename(buildroot!)}${target.qemu ? ` (QEMU ${target.qemu} through binfmt_misc when foreign)` : ''}` : `on ${env.CBUILD}`}`,
       `# ${mode === 'native' ? 'installed in the build root' : 'sysroot'}: ${installed.join(' ') || '(empty)'}`,
+      ...(toolchainPackages.names.length ? [`# toolchain (${SANDBOX.toolchain}): ${toolchainPackages.names.join(' ')}`] : []),
       `# sources: ${prepared.distfiles.join(' ') || '(none)'}; patches: ${prepared.patches.join(' ') || '(none)'}`,
       ...Object.entries(env).map(([k, v]) => `# ${k}=${v}`),
       '',
@@ -234,6 +259,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       { src: srcdir, dest: SANDBOX.srcdir, writable: true },
       { src: systemTargetDir, dest: SANDBOX.systemTargetDir, writable: false },
       ...(mode === 'cross' ? [{ src: sysroot, dest: SANDBOX.sysroot, writable: false }] : []),
+      ...(toolchainPackages.dirs.length ? [{ src: toolchainDir, dest: SANDBOX.toolchain, writable: false }] : []),
     ];
     for (const phase of PHASES) {
       const script = steps[phase];
@@ -261,7 +287,11 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await stripNondeterminism(pkgdir, epoch);
     if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
     const spec = buildSpec(recipe, options.stage);
-    const needsRuntime = target.toolchain.kind === 'external' && (await firstDynamicElf(pkgdir)) !== undefined;
+    // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
+    // the bootstrap toolchain's runtime recipes (its C library); never for the toolchain's own
+    // recipes, nor for a build-machine program (`toolchain: true`).
+    const dynamic = !recipe.toolchain && (await firstDynamicElf(pkgdir)) !== undefined;
+    const runtimeDepends = !dynamic ? [] : target.toolchain.kind === 'external' ? [TOOLCHAIN_RUNTIME_PACKAGE] : usesBootstrap ? [...bootstrap.runtime] : [];
     const result = await writePackage(
       pkgdir,
       {
@@ -271,10 +301,11 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         pkgrel: recipe.release,
         pkgdesc: recipe.description,
         url: recipe.homepage,
-        arch: target.arch,
+        // A toolchain recipe's package runs on the build machine.
+        arch: recipe.toolchain ? buildMachineArch() : target.arch,
         license: recipe.license,
         depends: [
-          ...(needsRuntime ? [TOOLCHAIN_RUNTIME_PACKAGE] : []),
+          ...runtimeDepends.filter((n) => n !== recipe.name),
           ...spec.depends.map((d) => parseDependencyRef(d).name).filter((n) => !provided.has(n)),
         ],
         packager: 'nx-distro',

@@ -4,6 +4,7 @@ import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
 import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
 import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
+import { packageFolder } from '../packages/layout';
 
 /**
  * The build dependencies of one build node (`name` or `name@stageN`): the packages staged into
@@ -37,15 +38,32 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
 }
 
 /**
- * The package file a dependency's build wrote: `<distDir>/<systemTarget>/packages/<node>/` holds
- * exactly one `*.pkg.tar.zst` (Nx restores it from the cache when the build was not rerun).
+ * The package file a dependency's build wrote: `<distDir>/<systemTarget>/packages/<node>/` (or
+ * `build-machine/<node>/` for a `toolchain: true` recipe, packages/layout.ts) holds exactly one
+ * `*.pkg.tar.zst` (Nx restores it from the cache when the build was not rerun).
  * @param nodeKey `name` or `name@stageN`
  * @returns the absolute package path, or null when that build wrote no package (an arch it does
  *   not support, or a recipe the external toolchain stands in for)
  */
 export function dependencyPackage(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string | null {
-  const dir = path.join(workspaceRoot, distDir, systemTarget, 'packages', nodeKey);
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f));
-  return files.length ? path.join(dir, files.sort()[0]) : null;
+  for (const toolchain of [false, true]) {
+    const dir = path.join(workspaceRoot, distDir, ...packageFolder(systemTarget, nodeKey, toolchain));
+    if (!existsSync(dir)) continue;
+    const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f));
+    if (files.length) return path.join(dir, files.sort()[0]);
+  }
+  return null;
+}
+
+/**
+ * Loads one recipe of the workspace by name (e.g. a system target's toolchain recipe).
+ * @param projectRoots recipe name → workspace-relative project root (from Nx's project configurations)
+ * @param referrer workspace-relative file and field that name the recipe, for the error
+ * @throws {InputErrors} when no such project exists or its recipe is invalid
+ */
+export function loadRecipeNamed(workspaceRoot: string, projectRoots: ReadonlyMap<string, string>, name: string, referrer: { file: string; field: string }): LoadedRecipe {
+  const root = projectRoots.get(name);
+  if (!root) throw new InputErrors([new InputError(referrer.file, referrer.field, `no recipe "${name}" in this workspace`, 'add the recipe or remove the entry')]);
+  const file = `${root}/${RECIPE_FILE}`;
+  return loadRecipe(workspaceRoot, file, readFileSync(path.join(workspaceRoot, file), 'utf8'));
 }

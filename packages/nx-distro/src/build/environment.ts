@@ -16,7 +16,22 @@ export const SANDBOX = {
   sysroot: '/build/sysroot',
   /** The system target's own folder `targets/<name>/` (`$SYSTEM_TARGET_DIR`: kernel configs and the like), read-only, when it exists. */
   systemTargetDir: '/build/target',
+  /**
+   * The staged packages of `toolchain: true` recipes (a bootstrap toolchain's binutils and gcc),
+   * read-only; `usr/bin` under it comes first on the PATH. Their compilers were configured with
+   * `--prefix=/usr --with-sysroot=/build/sysroot` and find their own files relative to themselves.
+   */
+  toolchain: '/build/toolchain',
 } as const;
+
+/** PATH of every cross build step: the staged toolchain's programs first, then the build machine's. */
+export const CROSS_PATH = `${SANDBOX.toolchain}/usr/bin:/usr/local/bin:/usr/bin:/bin`;
+
+/**
+ * Flags for programs compiled for the build machine (a `toolchain: true` recipe's own code): no
+ * target arch flags, which the build machine's compiler may not even accept.
+ */
+export const BUILD_MACHINE_CFLAGS = '-O2 -pipe';
 
 let cachedBuildTriplet: string | undefined;
 
@@ -51,12 +66,23 @@ export interface BuildEnvironmentInput {
 }
 
 /**
+ * Program prefix of a system target's cross tools: the external toolchain's `prefix`, or
+ * `<triplet>-` for a bootstrap toolchain (what its binutils and gcc recipes install).
+ */
+export function crossPrefix(t: SystemTarget): string {
+  return t.toolchain.kind === 'external' ? t.toolchain.prefix : `${t.triplet}-`;
+}
+
+/**
  * The complete environment of a build step: nothing from the caller's environment leaks in
  * (the sandbox starts empty and gets exactly this). Variables, as documented in
  * docs/recipe-format.md:
  * - GNU names kept strictly: `CBUILD` is the build machine's triplet, `CHOST` the host
- *   machine's (the system target's `triplet`);
- * - tools from the system target's external toolchain: `CC=<prefix>gcc`, `CXX`, `CPP`, `AR`,
+ *   machine's (the system target's `triplet`); a `toolchain: true` recipe runs on the build
+ *   machine, so there `CHOST` = `CBUILD` and `CTARGET` is the system target's triplet
+ *   ({@link toolchainBuildEnvironment});
+ * - cross tools ({@link crossPrefix}: the external toolchain's, or the bootstrap toolchain's
+ *   staged at `/build/toolchain`, first on the PATH): `CC=<prefix>gcc`, `CXX`, `CPP`, `AR`,
  *   `RANLIB`, `LD`, `NM`, `STRIP`, `OBJCOPY`, `OBJDUMP`, `READELF`, `CROSS_COMPILE=<prefix>`;
  * - the staged sysroot (`$SYSROOT`, only the declared makedepends) is added to the compiler's
  *   search paths with `CPPFLAGS=-I$SYSROOT/usr/include` and `LDFLAGS=-L$SYSROOT/usr/lib
@@ -71,14 +97,14 @@ export interface BuildEnvironmentInput {
 export function buildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
   const { recipe, stage, systemTarget: t } = input;
   if (input.mode === 'native') return nativeBuildEnvironment(input);
-  if (t.toolchain.kind !== 'external') throw new Error(`toolchain kind ${t.toolchain.kind} is not supported by the cross executor yet`);
-  const prefix = t.toolchain.prefix;
+  if (recipe.toolchain) return toolchainBuildEnvironment(input);
+  const prefix = crossPrefix(t);
   const sysroot = SANDBOX.sysroot;
   const stageSpec = stage ? recipe.stages?.[stage] : undefined;
   const profiles = stageSpec?.profiles ?? [];
   const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
   const env: Record<string, string> = {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
+    PATH: CROSS_PATH,
     HOME: '/tmp',
     TMPDIR: '/tmp',
     SHELL: '/bin/sh',
@@ -117,6 +143,68 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
     PKG_CONFIG_SYSROOT_DIR: sysroot,
     PKG_CONFIG_LIBDIR: `${sysroot}/usr/lib/pkgconfig:${sysroot}/usr/share/pkgconfig`,
     PKG_CONFIG_PATH: '',
+  };
+  for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
+  return env;
+}
+
+/**
+ * The environment of a `toolchain: true` recipe's build step (binutils, gcc for the system
+ * target): the package runs on the build machine, so `CBUILD` = `CHOST` = the build machine's
+ * triplet and `CTARGET` is the system target's triplet (configure's `--target`; Alpine's
+ * convention). The build machine's own unprefixed tools (no `CPP`: see below) and
+ * {@link BUILD_MACHINE_CFLAGS} compile it; what it compiles for the target (libgcc, libstdc++) gets the target's flags
+ * through `CFLAGS_FOR_TARGET`/`CXXFLAGS_FOR_TARGET` (gcc's configure variables). `SYSROOT` is
+ * the target's staged sysroot (`--with-sysroot`), `CROSS_COMPILE` the target's tool prefix; the
+ * PATH starts with the staged toolchain (e.g. binutils for gcc).
+ */
+function toolchainBuildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
+  const { recipe, stage, systemTarget: t } = input;
+  const stageSpec = stage ? recipe.stages?.[stage] : undefined;
+  const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
+  const cbuild = buildTriplet();
+  const env: Record<string, string> = {
+    PATH: CROSS_PATH,
+    HOME: '/tmp',
+    TMPDIR: '/tmp',
+    SHELL: '/bin/sh',
+    TERM: 'dumb',
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    CBUILD: cbuild,
+    CHOST: cbuild,
+    CTARGET: t.triplet,
+    CARCH: t.arch,
+    KERNEL_ARCH: t.kernel_arch,
+    SYSTEM_TARGET: input.systemTargetName ?? '',
+    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
+    SYSROOT: SANDBOX.sysroot,
+    srcdir: SANDBOX.srcdir,
+    pkgdir: SANDBOX.pkgdir,
+    JOBS: String(input.jobs ?? os.availableParallelism()),
+    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
+    PROFILES: (stageSpec?.profiles ?? []).join(' '),
+    CROSS_COMPILE: crossPrefix(t),
+    // No CPP: gcc's target libraries (libgcc) run configure with the environment's CPP, which
+    // would check the build machine's headers (libgcc then includes a sys/mman.h the target's
+    // empty sysroot does not have); gcc passes the other tools to them as *_FOR_TARGET.
+    CC: 'gcc',
+    CXX: 'g++',
+    AR: 'ar',
+    RANLIB: 'ranlib',
+    LD: 'ld',
+    NM: 'nm',
+    STRIP: 'strip',
+    OBJCOPY: 'objcopy',
+    OBJDUMP: 'objdump',
+    READELF: 'readelf',
+    CFLAGS: `${BUILD_MACHINE_CFLAGS} ${prefixMap}`,
+    CXXFLAGS: `${BUILD_MACHINE_CFLAGS} ${prefixMap}`,
+    CPPFLAGS: '',
+    LDFLAGS: '',
+    CFLAGS_FOR_TARGET: [t.cflags ?? '-O2', prefixMap].join(' ').trim(),
+    CXXFLAGS_FOR_TARGET: [t.cxxflags ?? t.cflags ?? '-O2', prefixMap].join(' ').trim(),
+    PKG_CONFIG: 'pkg-config',
   };
   for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
   return env;

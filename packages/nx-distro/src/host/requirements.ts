@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { BINFMT_MISC_DIR, buildMachineArch, handlersForArch, readBinfmt, runsNatively, type BinfmtHandler } from './binfmt';
@@ -19,6 +19,16 @@ export interface HostProblem {
 export const DEFAULT_MIN_FREE_BYTES = 5 * 1024 ** 3;
 
 /** Environment variable that turns the host check of {@link assertHostReady} off when set to `1`. */
+/** Whether the build machine has the header `name` in /usr/include or a multiarch folder of it (Debian's `/usr/include/<triplet>/`). */
+function hasBuildMachineHeader(name: string): boolean {
+  if (existsSync(path.join('/usr/include', name))) return true;
+  try {
+    return readdirSync('/usr/include').some((d) => /-linux-/.test(d) && existsSync(path.join('/usr/include', d, name)));
+  } catch {
+    return false;
+  }
+}
+
 export const SKIP_HOST_CHECK_ENV = 'NX_DISTRO_SKIP_HOST_CHECK';
 
 /**
@@ -126,7 +136,14 @@ function checkToolchain(st: LoadedSystemTarget, searchPath: string, buildArch: s
     }
   }
   const tc = st.target.toolchain;
-  if (tc.kind !== 'external') return problems;
+  if (tc.kind === 'bootstrap') {
+    // The toolchain recipes are built with the build machine's gcc, against its GMP, MPFR and
+    // MPC (gcc's prerequisites), and rebuild their info manuals with makeinfo.
+    if (!findProgram('makeinfo', searchPath)) problems.push({ what: `makeinfo (binutils and gcc of the bootstrap toolchain of ${st.file} rebuild their manuals) is not on PATH`, fix: 'run tools/setup-host, or: apt-get install texinfo' });
+    const headers = ['gmp.h', 'mpfr.h', 'mpc.h'].filter((h) => !hasBuildMachineHeader(h));
+    if (headers.length) problems.push({ what: `${headers.join(', ')} (what gcc of the bootstrap toolchain of ${st.file} is built against) not found in /usr/include`, fix: 'run tools/setup-host, or: apt-get install libgmp-dev libmpfr-dev libmpc-dev' });
+    return problems;
+  }
   const cc = `${tc.prefix}gcc`;
   if (findProgram(cc, searchPath)) return problems;
   const native = runsNatively(buildArch, st.target.arch) && tc.prefix === `${st.target.triplet}-`;

@@ -75,6 +75,10 @@ export interface Recipe {
    */
   cross?: boolean;
   /**
+   * `true` for a part of a cross toolchain (binutils, gcc): built for the build machine (GNU host = build, `CHOST` = `CBUILD`, the build machine's own compiler) with the system target's triplet as its GNU target (`$CTARGET`); its package, of the build machine's arch, is put on the PATH (`/build/toolchain`) of the builds that name it in `makedepends_build` and, for a `toolchain: bootstrap` system target that lists it, of every other build. Alpine's `CTARGET` convention.
+   */
+  toolchain?: boolean;
+  /**
    * pacman arch names this recipe builds for, or `any` for every arch. A system target whose arch is not listed gets an explicit no-op build.
    */
   arch?: 'any' | [string, ...string[]];
@@ -109,13 +113,17 @@ export interface Source {
    */
   apt?: string;
   /**
-   * Whether to unpack the archive into `$srcdir` (default true for archives), optionally stripping leading path components like `tar --strip-components` (default 1) and into a sub-folder.
+   * Whether to unpack the archive into `$srcdir` (default true for archives), optionally stripping leading path components like `tar --strip-components` (default 1) and into a sub-folder; `member` unpacks an archive held inside this one instead (a Debian orig tarball that holds the upstream tarball).
    */
   extract?:
     | boolean
     | {
         strip?: number;
         into?: string;
+        /**
+         * Path of an archive inside this one, as the outer archive names it (e.g. `gcc-12-12.2.0/gcc-12.2.0-dfsg.tar.xz`): the outer archive is unpacked aside, then only this member is unpacked into `$srcdir` with `strip` and `into`; the rest of the outer archive is dropped.
+         */
+        member?: string;
       };
 }
 export interface Patch {

@@ -21,8 +21,11 @@ export interface SystemTargetIdentity {
   /** sha256 of each file under `targets/<name>/` (kernel configs, ...), by path relative to it, sorted. */
   readonly files: Readonly<Record<string, string>>;
   /**
-   * The external toolchain's identity (bin/toolchain-identity.mjs: compiler `--version`, sha256 of
-   * its binary and of the C runtime it links against), `null` for a bootstrap toolchain.
+   * The compiler's identity (bin/toolchain-identity.mjs: `--version`, sha256 of its binary and of
+   * the C runtime it links against): the external toolchain's, or for a bootstrap toolchain the
+   * build machine's own gcc, which compiles the toolchain recipes (their packages, in
+   * `system:toolchain`'s output, are the rest of that toolchain's identity). `null` when the
+   * script printed nothing.
    */
   readonly toolchain: string | null;
 }
@@ -62,11 +65,8 @@ async function fileDigests(dir: string): Promise<Record<string, string>> {
  * @throws the child process error when the identity script fails
  */
 export async function systemTargetIdentity(workspaceRoot: string, targetsDir: string, loaded: LoadedSystemTarget, toolchainScript: string): Promise<SystemTargetIdentity> {
-  let toolchain: string | null = null;
-  if (loaded.target.toolchain.kind === 'external') {
-    const out = execFileSync(process.execPath, [toolchainScript, targetsDir, loaded.name], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
-    toolchain = out.startsWith(`${loaded.name}: `) ? out.slice(loaded.name.length + 2) : out;
-  }
+  const out = execFileSync(process.execPath, [toolchainScript, targetsDir, loaded.name], { cwd: workspaceRoot, encoding: 'utf8' }).trim();
+  const toolchain = out === '' ? null : out.startsWith(`${loaded.name}: `) ? out.slice(loaded.name.length + 2) : out;
   return {
     name: loaded.name,
     target: sortKeys(loaded.target),

@@ -68,13 +68,19 @@ export interface SystemTarget {
       }
     | {
         /**
-         * `bootstrap`: the toolchain is built from recipes through their stages.
+         * `bootstrap`: the toolchain is built from recipes through their stages (gcc stage1, the C library, the final gcc), with the build machine's compiler, for this target's triplet; nothing of the build machine's cross compilers or C library is used.
          */
         kind: 'bootstrap';
         /**
-         * Toolchain recipes, in the order a person would name them (the graph decides the real order).
+         * Toolchain recipes, in the order a person would name them (the graph decides the real order): the ones with `toolchain: true` (binutils, gcc) are put on the PATH of every other build (`/build/toolchain/usr/bin`, `CC=<triplet>-gcc`), the others (the C library, the kernel headers) staged into every other build's sysroot. Every dependency of these recipes must be one of them.
+         *
+         * @minItems 1
          */
-        recipes?: string[];
+        recipes: [string, ...string[]];
+        /**
+         * Toolchain recipes every package holding a dynamically linked ELF file depends on at run time (the C library: `[musl]`), as `toolchain-runtime` is for an external toolchain.
+         */
+        runtime?: string[];
       };
   /**
    * The Debian build root in which recipes of this target are built natively (`cross: false` recipes, or every recipe with `builds: native`): made by `nx run system:buildroot -c <target>` with mmdebstrap from the build machine's apt sources, cached by Nx like any build. A target without it cannot build natively (such a build fails, naming this field).

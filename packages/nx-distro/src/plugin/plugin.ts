@@ -14,6 +14,7 @@ import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } fr
 import { recordRun, signaturesDir } from '../explain/signatures';
 import { assertHostReady } from '../host/requirements';
 import { hostNeedsOfRun } from '../host/run-needs';
+import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstrap-toolchain';
 import { InputError, InputErrors } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
 import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
@@ -96,6 +97,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     lastGraph = graph;
     for (const err of graph.errors) errors.push([err.file, err]);
     if (!systemTargets) throw toAggregate(errors, []);
+    for (const err of bootstrapToolchainErrors(systemTargets, graph, broken)) errors.push([err.file, err]);
 
     const ctx: TargetContext = {
       options,
@@ -103,6 +105,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
       pluginInputs: pluginInputs(context.workspaceRoot),
       toolchainInput: toolchainInput(context.workspaceRoot, options.targetsDir),
       buildrootInput: buildrootInput(context.workspaceRoot),
+      bootstrapRecipes: bootstrapRecipeNames(systemTargets),
     };
     const results: Array<[string, CreateNodesResult]> = [];
     if (graph.nodes.size) {

@@ -12,6 +12,9 @@ import { EPOCH_INPUT, systemTargetConfigurations, type TargetContext } from './t
  * - `system-target`: the target's identity (`system-target.json`: its file as validated, its
  *   folder's files, its toolchain), which every other task of the target reads instead of the
  *   target files (`nx-distro:system-target`);
+ * - `toolchain` (only when some target has `toolchain: bootstrap`): after the builds of every
+ *   bootstrap toolchain recipe, names the target's toolchain packages (`nx-distro:toolchain`);
+ *   every other recipe's build depends on it and reads its `toolchain.json`;
  * - `buildroot`: a Debian build root of the target's arch for native builds (`nx-distro:buildroot`);
  * - `toolchain-runtime`: the external toolchain's C runtime as a package (`nx-distro:toolchain-runtime`);
  * - `build`: the target's pacman repository of every package (`nx-distro:repository`), so
@@ -42,6 +45,22 @@ export const BUILDROOT_TARGET = 'buildroot';
 
 /** The dependency of a native build (or a native reproducibility check) on the build root for the same configuration. */
 export const BUILDROOT_DEPENDENCY: TargetDependencyConfig = { target: BUILDROOT_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' };
+
+/** Nx target of the `system` project that names a system target's bootstrap toolchain packages (`toolchain.json`). */
+export const TOOLCHAIN_TARGET = 'toolchain';
+
+/** What `system:toolchain` writes: `<distDir>/<systemTarget>/toolchain/toolchain.json`. */
+export const TOOLCHAIN_FILE = 'toolchain.json';
+
+/**
+ * What a build reads of its system target's bootstrap toolchain: the `toolchain.json` its
+ * `system:toolchain` task wrote (each toolchain package's file name and sha256; for an external
+ * toolchain a constant, as its identity is in `system-target.json`). Goes with {@link TOOLCHAIN_DEPENDENCY}.
+ */
+export const TOOLCHAIN_INPUT: InputDefinition = { dependentTasksOutputFiles: `**/toolchain/${TOOLCHAIN_FILE}`, transitive: false };
+
+/** The dependency of a build on `system:toolchain` for the same configuration, which {@link TOOLCHAIN_INPUT} reads. */
+export const TOOLCHAIN_DEPENDENCY: TargetDependencyConfig = { target: TOOLCHAIN_TARGET, projects: [SYSTEM_PROJECT], params: 'ignore' };
 
 /** Nx target of the `system` project that packages the external toolchain's C runtime. */
 export const TOOLCHAIN_RUNTIME_TARGET = 'toolchain-runtime';
@@ -100,6 +119,18 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       outputs: [`${dist}/system-target`],
       metadata: { description: "The system target's identity: its file as validated, its folder's files, its toolchain; what its other tasks read of the targets." },
     },
+    ...(ctx.bootstrapRecipes.length ? {
+      [TOOLCHAIN_TARGET]: {
+        ...common,
+        executor: 'nx-distro:toolchain',
+        inputs: [SYSTEM_TARGET_INPUT, ...ctx.pluginInputs, { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false }],
+        outputs: [`${dist}/toolchain`],
+        // The union over targets (dependsOn is per Nx target): for an external toolchain these
+        // builds only come first; the file it writes then names none of them.
+        dependsOn: [SYSTEM_TARGET_DEPENDENCY, { target: BUILD_TARGET, projects: [...ctx.bootstrapRecipes], params: 'ignore' as const }],
+        metadata: { description: "The system target's bootstrap toolchain: the packages of its toolchain recipes (binutils, gcc, the C library), which every other build uses." },
+      } satisfies TargetConfiguration,
+    } : {}),
     [BUILDROOT_TARGET]: {
       ...common,
       executor: 'nx-distro:buildroot',

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
 import type { InputDefinition } from '@nx/devkit/internal';
-import { BUILD_TARGET, FETCH_TARGET, buildTargetName, parseDependencyRef } from '../model/dependency-ref';
+import { BUILD_TARGET, FETCH_TARGET, buildTargetName, nodeKey, parseDependencyRef } from '../model/dependency-ref';
+import { packageFolder } from '../packages/layout';
 import type { NodeDependencies } from '../model/graph';
 import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
 import type { NormalizedOptions } from './options';
-import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT } from './system-project';
+import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT, TOOLCHAIN_DEPENDENCY, TOOLCHAIN_INPUT } from './system-project';
 
 /** Absolute folder of the plugin package (where package.json is). */
 export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
@@ -23,6 +24,16 @@ export interface TargetContext {
   readonly toolchainInput: InputDefinition;
   /** Runtime input naming the build machine's release and apt sources (for the build roots). */
   readonly buildrootInput: InputDefinition;
+  /** Every recipe some system target's bootstrap toolchain lists (sorted; empty when no target bootstraps). */
+  readonly bootstrapRecipes: readonly string[];
+}
+
+/**
+ * Whether a recipe's builds wait for `system:toolchain` and read its `toolchain.json`: every
+ * recipe but the bootstrap toolchain's own, when some target bootstraps its toolchain.
+ */
+function usesToolchainTask(r: LoadedRecipe, ctx: TargetContext): boolean {
+  return ctx.bootstrapRecipes.length > 0 && !ctx.bootstrapRecipes.includes(r.recipe.name);
 }
 
 /**
@@ -123,7 +134,8 @@ export function fetchTarget(r: LoadedRecipe, ctx: TargetContext): TargetConfigur
  * (docs/cache-keys.md).
  */
 export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: NodeDependencies, ctx: TargetContext): TargetConfiguration {
-  const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/packages/${r.recipe.name}${stage ? `@${stage}` : ''}`;
+  const [, folder, node] = packageFolder('', nodeKey(r.recipe.name, stage), r.recipe.toolchain);
+  const out = `{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/${folder}/${node}`;
   // A recipe that cannot be cross-compiled is always built natively; a system target asking for
   // native builds makes the cross executor build natively too. Either needs the build root,
   // which Nx builds (or restores) first for the same configuration.
@@ -131,12 +143,14 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
   const buildroot: TargetDependencyConfig[] = native || anyNativeSystemTarget(ctx)
     ? [BUILDROOT_DEPENDENCY]
     : [];
+  const toolchain = usesToolchainTask(r, ctx);
   return {
     executor: native ? 'nx-distro:native' : 'nx-distro:cross',
     cache: true,
     inputs: [
       '{projectRoot}/**/*',
       SYSTEM_TARGET_INPUT,
+      ...(toolchain ? [TOOLCHAIN_INPUT] : []),
       ...ctx.pluginInputs,
       EPOCH_INPUT,
       // Early cutoff: a cross build's key reads what its dependencies offer it (their ABI
@@ -148,7 +162,7 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
       ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],
     outputs: [out],
-    dependsOn: [FETCH_TARGET, SYSTEM_TARGET_DEPENDENCY, ...buildroot, ...dependsOnBuilds(deps)],
+    dependsOn: [FETCH_TARGET, SYSTEM_TARGET_DEPENDENCY, ...(toolchain ? [TOOLCHAIN_DEPENDENCY] : []), ...buildroot, ...dependsOnBuilds(deps)],
     ...(stage ? { options: { stage } } : {}),
     configurations: systemTargetConfigurations(ctx),
     defaultConfiguration: ctx.options.defaultSystemTarget,
@@ -175,19 +189,21 @@ export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ct
   const buildroot: TargetDependencyConfig[] = check === 'native' || r.recipe.cross === false || anyNativeSystemTarget(ctx)
     ? [BUILDROOT_DEPENDENCY]
     : [];
+  const toolchain = usesToolchainTask(r, ctx);
   return {
     executor: 'nx-distro:reproduce',
     cache: true,
     inputs: [
       '{projectRoot}/**/*',
       SYSTEM_TARGET_INPUT,
+      ...(toolchain ? [TOOLCHAIN_INPUT] : []),
       ...ctx.pluginInputs,
       EPOCH_INPUT,
       { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
       ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],
     outputs: [`{workspaceRoot}/${ctx.options.distDir}/{options.systemTarget}/reproduce/${r.recipe.name}/${check}`],
-    dependsOn: [{ target: BUILD_TARGET, params: 'ignore' }, SYSTEM_TARGET_DEPENDENCY, ...buildroot],
+    dependsOn: [{ target: BUILD_TARGET, params: 'ignore' }, SYSTEM_TARGET_DEPENDENCY, ...(toolchain ? [TOOLCHAIN_DEPENDENCY] : []), ...buildroot],
     options: { check },
     configurations: systemTargetConfigurations(ctx),
     defaultConfiguration: ctx.options.defaultSystemTarget,

@@ -29,13 +29,14 @@ export interface PreparedSources {
 /**
  * How one `sources` entry is unpacked: `extract: false` copies the file; `true` (the default)
  * unpacks an archive stripping one leading folder, like `tar --strip-components=1` on the usual
- * `name-version/` tarball; `{ strip, into }` sets both. A file that is not a tar archive is copied.
+ * `name-version/` tarball; `{ strip, into }` sets both; `member` names an archive inside this
+ * one that is unpacked instead (with `strip` and `into`). A file that is not a tar archive is copied.
  */
-export function extractSettings(source: Source): { extract: boolean; strip: number; into?: string } {
+export function extractSettings(source: Source): { extract: boolean; strip: number; into?: string; member?: string } {
   const e = source.extract ?? true;
   if (e === false) return { extract: false, strip: 0 };
   if (e === true) return { extract: true, strip: 1 };
-  return { extract: true, strip: e.strip ?? 1, into: e.into };
+  return { extract: true, strip: e.strip ?? 1, into: e.into, ...(e.member ? { member: e.member } : {}) };
 }
 
 /**
@@ -66,7 +67,22 @@ export async function prepareSources(workspaceRoot: string, loaded: LoadedRecipe
       }
       const how = extractSettings(source);
       const kind = how.extract ? await detectArchive(distfile) : null;
-      if (kind) {
+      if (kind && how.member) {
+        // The outer archive is unpacked aside (as safely as any), then only the member.
+        const outer = `${scratch}.outer`;
+        try {
+          await extractArchive(distfile, outer, { strip: 0 });
+          const member = path.join(outer, how.member);
+          const relative = path.relative(outer, member);
+          const regular = await fs.lstat(member).then((st) => st.isFile(), () => false);
+          if (relative.startsWith('..') || path.isAbsolute(relative) || !regular || !(await detectArchive(member).catch(() => null))) {
+            throw new SourceVerificationError(`${file}: sources[${i}].extract.member: ${name} holds no archive ${how.member}; name one of its archives as the outer archive lists it (\`tar -tf ${name}\`)`);
+          }
+          await extractArchive(member, scratch, { strip: how.strip, into: how.into });
+        } finally {
+          await fs.rm(outer, { recursive: true, force: true });
+        }
+      } else if (kind) {
         await extractArchive(distfile, scratch, { strip: how.strip, into: how.into });
       } else {
         const dest = path.join(scratch, how.into ?? '', name);

@@ -6,6 +6,7 @@ import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } fro
 import { InputError, InputErrors } from '../../model/errors';
 import { loadRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
+import { packageFolder } from '../../packages/layout';
 import { builtPackage, comparePackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
 import { pluginOptionsOf, recipeFileOf } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
@@ -43,7 +44,7 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
     const checkDir = path.join(root, distDir, loadedTarget.name, 'reproduce', recipe.name, options.check);
     await fs.rm(checkDir, { recursive: true, force: true });
     await fs.mkdir(checkDir, { recursive: true });
-    const firstPackage = await builtPackage(path.join(root, distDir, loadedTarget.name, 'packages', recipe.name));
+    const firstPackage = await builtPackage(path.join(root, distDir, ...packageFolder(loadedTarget.name, recipe.name, recipe.toolchain)));
     const buildMode: BuildMode = recipe.cross === false || loadedTarget.target.builds === 'native' ? 'native' : 'cross';
     const base = { recipe: recipe.name, systemTarget: loadedTarget.name, check: options.check };
 

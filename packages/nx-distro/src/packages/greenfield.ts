@@ -1,0 +1,89 @@
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseElf } from './elf';
+
+/**
+ * Checks that built files inherit nothing from the build machine's toolchains: the proof a
+ * "greenfield" system (Funtoo From Scratch's word: built by a toolchain bootstrapped from source)
+ * asks for. Each ELF file under a folder (an extracted package, a rootfs) is checked:
+ *
+ * - its program interpreter (`PT_INTERP`), when it has one, is the expected loader (musl's
+ *   `/lib/ld-musl-<arch>.so.1`), never glibc's `ld-linux*`;
+ * - no `DT_NEEDED` entry names a glibc library (`libc.so.6`, `ld-linux*`);
+ * - its `.comment` section (`readelf -p .comment`, binutils: where each compiler that built an
+ *   object file writes `GCC: (<pkgversion>) <version>`) names no distributor's compiler build
+ *   (`Debian`, `Ubuntu`);
+ * - its bytes hold none of the build machine's library paths (`/usr/lib/<triplet>`,
+ *   `/usr/<triplet>/` of a Debian cross toolchain, `/build/sysroot`, the build sandbox's
+ *   sysroot) nor glibc symbol versions (`GLIBC_2.`).
+ */
+
+/** One finding: the file (relative to the folder checked) and what is wrong with it. */
+export interface GreenfieldProblem {
+  readonly file: string;
+  readonly problem: string;
+}
+
+/** What {@link greenfieldProblems} expects. */
+export interface GreenfieldExpectation {
+  /** The only program interpreter allowed (absolute path, e.g. `/lib/ld-musl-aarch64.so.1`). */
+  readonly loader: string;
+  /** Strings no file may hold, besides the built-in ones (e.g. another triplet's paths). */
+  readonly forbidden?: readonly string[];
+}
+
+/** Compiler builds a `.comment` entry must not name: the distributions whose compilers the build machine has. */
+const DISTRIBUTOR_COMPILERS = /\b(Debian|Ubuntu)\b/;
+
+/** Paths and names of the build machine's toolchains and C library that must not reach a greenfield file. */
+const BUILD_MACHINE_STRINGS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/usr/aarch64-linux-gnu/',
+  '/usr/arm-linux-gnueabihf/',
+  '/usr/riscv64-linux-gnu/',
+  '/usr/x86_64-linux-gnu/',
+  '/build/sysroot',
+  'GLIBC_2.',
+];
+
+/** `.comment` strings of an ELF file (`readelf -p .comment`), empty when it has none. */
+export function elfComments(file: string): string[] {
+  let out: string;
+  try {
+    out = execFileSync('readelf', ['-p', '.comment', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    return [];
+  }
+  return out.split('\n').map((l) => /^\s*\[\s*[0-9a-f]+\]\s+(.*)$/.exec(l)?.[1]).filter((s): s is string => s !== undefined);
+}
+
+/**
+ * Every problem of every ELF file under `dir` (symbolic links not followed).
+ * @param dir absolute folder
+ * @returns problems sorted by file; empty when the folder is greenfield
+ * @throws the file system's error when the folder cannot be read
+ */
+export async function greenfieldProblems(dir: string, expect: GreenfieldExpectation): Promise<GreenfieldProblem[]> {
+  const problems: GreenfieldProblem[] = [];
+  const forbidden = [...BUILD_MACHINE_STRINGS, ...(expect.forbidden ?? [])];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const abs = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
+    const rel = path.relative(dir, abs);
+    const buf = await fs.readFile(abs);
+    if (buf.length < 4 || buf.readUInt32BE(0) !== 0x7f454c46) continue;
+    const add = (problem: string) => problems.push({ file: rel, problem });
+    try {
+      const elf = parseElf(buf, rel);
+      if (elf.interpreter !== undefined && elf.interpreter !== expect.loader) add(`program interpreter ${elf.interpreter}, not ${expect.loader}`);
+      for (const n of elf.needed) if (n === 'libc.so.6' || n.startsWith('ld-linux')) add(`needs glibc's ${n}`);
+    } catch (e) {
+      add((e as Error).message);
+    }
+    for (const c of elfComments(abs)) if (DISTRIBUTOR_COMPILERS.test(c)) add(`.comment names a distributor's compiler: ${c}`);
+    for (const s of forbidden) if (buf.includes(s)) add(`holds the build machine's ${JSON.stringify(s)}`);
+  }
+  return problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+}

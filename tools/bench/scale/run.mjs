@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Scale benchmark (issue 8): a recipe tree the size of a whole distribution (default 30,000
+// recipes, ~210,000 dependency entries with the graph generator's skewed fan-in, ~300 stages),
+// planned by nx-distro and, in the same workspace and the same run, by the cheapest plugin that
+// gives Nx the same graph to plan (direct-plugin.js: same projects, targets, configurations and
+// build edges; each build's inputs its own folder and its direct dependencies' outputs). For
+// each plugin, with no daemon:
+//   graph     `nx graph --file=graph.json`, cold (empty workspace data: no project graph cache,
+//             no parse cache)
+//   plan      `nx run-many -t build -c <target> --graph=tasks.json`: the whole task graph of a
+//             system target, planned and written, nothing run (workspace data warm)
+//   affected  `nx affected -t build -c <target> --files=<a recipe with a large fan-in> --graph=...`
+// and prints wall time, peak memory (the sum of the resident sets of nx and every process it
+// starts, plugin workers included, sampled from /proc every 100 ms) and the ratios nx-distro /
+// direct. Bars (issue 8): planning a 30k-recipe graph in under 4 GB and under 2x the baseline's
+// time. Never asserts on time; exits 1 when a bar is missed.
+//
+//   node tools/bench/scale/run.mjs [--recipes=30000] [--max-makedepends=10] [--max-depends=5]
+//       [--stage-share=0.01] [--target=aarch64] [--steps=graph,plan,affected] [--keep]
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateRecipes } from '../graph/generate.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..', '..');
+const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def;
+const count = Number(arg('recipes', '30000'));
+const shape = { maxMakedepends: Number(arg('max-makedepends', '10')), maxDepends: Number(arg('max-depends', '5')), stageShare: Number(arg('stage-share', '0.01')) };
+const target = arg('target', 'aarch64');
+const steps = arg('steps', 'graph,plan,affected').split(',');
+const nxBin = path.join(repo, 'node_modules', '.bin', 'nx');
+const PAGE = 4096;
+
+/** Resident bytes of `root` and all its descendants (by parent pid, so detached children count too). */
+function treeRss(root) {
+  const children = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {} // gone meanwhile
+  }
+  let bytes = 0;
+  const queue = [root];
+  while (queue.length) {
+    const pid = queue.pop();
+    try {
+      bytes += Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE;
+    } catch {}
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return bytes;
+}
+
+/** Runs nx; resolves to { seconds, peakBytes }; rejects with its output on a non-zero exit. */
+function runNx(root, args) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(nxBin, args, {
+      cwd: root,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', NX_WORKSPACE_DATA_DIRECTORY: path.join(root, '.nx', 'workspace-data'), NX_CACHE_DIRECTORY: path.join(root, '.nx', 'cache'), NX_DISTRO_SKIP_HOST_CHECK: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out = (out + d).slice(-20000)));
+    child.stderr.on('data', (d) => (out = (out + d).slice(-20000)));
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, treeRss(child.pid))), 100);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) reject(new Error(`nx ${args.join(' ')} exited ${code}:\n${out}`));
+      else resolve({ seconds, peakBytes: peak });
+    });
+  });
+}
+
+function workspace() {
+  const root = mkdtempSync(path.join(tmpdir(), `nx-distro-scale-${count}-`));
+  symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'));
+  writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'scale', private: true }));
+  writeFileSync(path.join(root, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }));
+  // The glibc system targets only (a bootstrap target would need the real toolchain recipes).
+  for (const t of ['aarch64', 'armv7h', 'riscv64', 'x86_64']) cpSync(path.join(repo, 'targets', `${t}.yaml`), path.join(root, 'targets', `${t}.yaml`));
+  cpSync(path.join(here, 'direct-plugin.js'), path.join(root, 'direct-plugin.js'));
+  const made = generateRecipes(root, count, shape);
+  return { root, ...made };
+}
+
+const fmt = (r) => `${r.seconds.toFixed(1).padStart(7)} s ${(r.peakBytes / 2 ** 30).toFixed(2).padStart(6)} GiB`;
+
+const { root, edges, stages } = workspace();
+console.log(`scale benchmark, ${new Date().toISOString()}: ${count} recipes, ${edges} dependency entries, ${stages} stages; system target ${target}`);
+let failed = false;
+try {
+  // A recipe with a large fan-in (an early one) for nx affected.
+  const popular = 'recipes/cat01/pkg000001/recipe.yaml';
+  const results = {};
+  for (const plugin of ['direct', 'nx-distro']) {
+    writeFileSync(path.join(root, 'nx.json'), JSON.stringify({ plugins: [plugin === 'direct' ? './direct-plugin.js' : { plugin: 'nx-distro', options: { defaultSystemTarget: 'x86_64' } }] }));
+    rmSync(path.join(root, '.nx'), { recursive: true, force: true });
+    const r = (results[plugin] = {});
+    if (steps.includes('graph')) r.graph = await runNx(root, ['graph', '--file=graph.json']);
+    if (steps.includes('plan')) r.plan = await runNx(root, ['run-many', '-t', 'build', '-c', target, '--graph=tasks.json']);
+    if (steps.includes('affected')) r.affected = await runNx(root, ['affected', '-t', 'build', '-c', target, `--files=${popular}`, '--graph=affected.json']);
+    if (steps.includes('plan')) r.tasks = Object.keys(JSON.parse(readFileSync(path.join(root, 'tasks.json'), 'utf8')).tasks.tasks).length;
+    console.log(`\n${plugin}${r.tasks ? ` (${r.tasks} tasks planned)` : ''}`);
+    for (const s of steps) console.log(`  ${s.padEnd(9)} ${fmt(r[s])}`);
+  }
+  console.log('\nnx-distro / direct');
+  for (const s of steps) {
+    const a = results['nx-distro'][s];
+    const b = results.direct[s];
+    console.log(`  ${s.padEnd(9)} time ${(a.seconds / b.seconds).toFixed(2)}x, memory ${(a.peakBytes / b.peakBytes).toFixed(2)}x`);
+  }
+  if (results['nx-distro'].plan) {
+    const plan = results['nx-distro'].plan;
+    const ratio = plan.seconds / results.direct.plan.seconds;
+    const ok = plan.peakBytes < 4 * 2 ** 30 && ratio < 2;
+    console.log(`  bar: planning under 4 GiB (${(plan.peakBytes / 2 ** 30).toFixed(2)} GiB) and under 2x the baseline (${ratio.toFixed(2)}x): ${ok ? 'met' : 'NOT MET'}`);
+    failed = !ok;
+  }
+} finally {
+  if (process.argv.includes('--keep')) console.log(`kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
