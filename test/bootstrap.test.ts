@@ -22,7 +22,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { greenfieldProblems } from '../packages/nx-distro/src/packages/greenfield';
+import { readElf } from '../packages/nx-distro/src/packages/elf';
+import { elfComments, greenfieldProblems } from '../packages/nx-distro/src/packages/greenfield';
 import { createWorkspace, EXTERNAL_SYSTEM_TARGETS, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64-musl';
@@ -94,6 +95,9 @@ describe(`greenfield bootstrap (${TARGET}): toolchain from source, the system on
     }
     assert.ok(checked.includes('busybox') && checked.includes('musl') && checked.includes('zlib') && checked.includes('lua'), checked.join(' '));
     assert.deepEqual(problems, []);
+    // What the check read: the bootstrap gcc's own identification, and musl's loader.
+    assert.ok(elfComments(path.join(unpacked, 'zstd', 'usr/bin/zstd')).includes('GCC: (GNU) 12.2.0'), 'zstd was compiled by the bootstrap gcc');
+    assert.equal(readElf(path.join(unpacked, 'busybox', 'usr/bin/busybox')).interpreter, LOADER);
   });
 
   it('serves the whole toolchain from the Nx cache after rm -rf dist/aarch64-musl', async () => {
