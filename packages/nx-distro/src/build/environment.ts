@@ -95,34 +95,13 @@ export function crossPrefix(t: SystemTarget): string {
  * @returns variable → value
  */
 export function buildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
-  const { recipe, stage, systemTarget: t } = input;
   if (input.mode === 'native') return nativeBuildEnvironment(input);
-  if (recipe.toolchain) return toolchainBuildEnvironment(input);
+  if (input.recipe.toolchain) return toolchainBuildEnvironment(input);
+  const t = input.systemTarget;
   const prefix = crossPrefix(t);
   const sysroot = SANDBOX.sysroot;
-  const stageSpec = stage ? recipe.stages?.[stage] : undefined;
-  const profiles = stageSpec?.profiles ?? [];
-  const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
-  const env: Record<string, string> = {
-    PATH: CROSS_PATH,
-    HOME: '/tmp',
-    TMPDIR: '/tmp',
-    SHELL: '/bin/sh',
-    TERM: 'dumb',
-    LC_ALL: 'C',
-    TZ: 'UTC',
-    CBUILD: buildTriplet(),
-    CHOST: t.triplet,
-    CARCH: t.arch,
-    KERNEL_ARCH: t.kernel_arch,
-    SYSTEM_TARGET: input.systemTargetName ?? '',
-    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
-    SYSROOT: sysroot,
-    srcdir: SANDBOX.srcdir,
-    pkgdir: SANDBOX.pkgdir,
-    JOBS: String(input.jobs ?? os.availableParallelism()),
-    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
-    PROFILES: profiles.join(' '),
+  return withRecipeEnv(input, {
+    ...stepBasics(input, { PATH: CROSS_PATH, CBUILD: buildTriplet(), CHOST: t.triplet, SYSROOT: sysroot }),
     CROSS_COMPILE: prefix,
     CC: `${prefix}gcc`,
     CXX: `${prefix}g++`,
@@ -135,16 +114,74 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
     OBJCOPY: `${prefix}objcopy`,
     OBJDUMP: `${prefix}objdump`,
     READELF: `${prefix}readelf`,
-    CFLAGS: [t.cflags ?? '', prefixMap].join(' ').trim(),
-    CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', prefixMap].join(' ').trim(),
+    ...targetFlags(t),
     CPPFLAGS: `-I${sysroot}/usr/include`,
     LDFLAGS: [t.ldflags ?? '', `-L${sysroot}/usr/lib`, `-Wl,-rpath-link,${sysroot}/usr/lib`].join(' ').trim(),
     PKG_CONFIG: 'pkg-config',
     PKG_CONFIG_SYSROOT_DIR: sysroot,
     PKG_CONFIG_LIBDIR: `${sysroot}/usr/lib/pkgconfig:${sysroot}/usr/share/pkgconfig`,
     PKG_CONFIG_PATH: '',
+  });
+}
+
+/** `-ffile-prefix-map=/build/src=.`: keeps the build folder out of what is compiled. */
+const PREFIX_MAP = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
+
+/** The build machine's own unprefixed tools, but `CPP` (see {@link toolchainBuildEnvironment}). */
+const UNPREFIXED_TOOLS = {
+  CC: 'gcc',
+  CXX: 'g++',
+  AR: 'ar',
+  RANLIB: 'ranlib',
+  LD: 'ld',
+  NM: 'nm',
+  STRIP: 'strip',
+  OBJCOPY: 'objcopy',
+  OBJDUMP: 'objdump',
+  READELF: 'readelf',
+} as const;
+
+/**
+ * What every build step gets whatever the machines' roles: shell basics, the sandbox's fixed
+ * paths, the system target's names, `$JOBS`, `$SOURCE_DATE_EPOCH`, the stage's `$PROFILES`, and
+ * the given `PATH`, `CBUILD`, `CHOST` and `SYSROOT`.
+ */
+function stepBasics(input: BuildEnvironmentInput, roles: { PATH: string; CBUILD: string; CHOST: string; SYSROOT: string; CTARGET?: string }): Record<string, string> {
+  const t = input.systemTarget;
+  const stageSpec = input.stage ? input.recipe.stages?.[input.stage] : undefined;
+  return {
+    PATH: roles.PATH,
+    HOME: '/tmp',
+    TMPDIR: '/tmp',
+    SHELL: '/bin/sh',
+    TERM: 'dumb',
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    CBUILD: roles.CBUILD,
+    CHOST: roles.CHOST,
+    ...(roles.CTARGET ? { CTARGET: roles.CTARGET } : {}),
+    CARCH: t.arch,
+    KERNEL_ARCH: t.kernel_arch,
+    SYSTEM_TARGET: input.systemTargetName ?? '',
+    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
+    SYSROOT: roles.SYSROOT,
+    srcdir: SANDBOX.srcdir,
+    pkgdir: SANDBOX.pkgdir,
+    JOBS: String(input.jobs ?? os.availableParallelism()),
+    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
+    PROFILES: (stageSpec?.profiles ?? []).join(' '),
   };
-  for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
+}
+
+/** The system target's `CFLAGS` and `CXXFLAGS` (`cxxflags`, else `cflags`) with {@link PREFIX_MAP}. */
+function targetFlags(t: SystemTarget): { CFLAGS: string; CXXFLAGS: string } {
+  return { CFLAGS: [t.cflags ?? '', PREFIX_MAP].join(' ').trim(), CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', PREFIX_MAP].join(' ').trim() };
+}
+
+/** `env` with the recipe's `env` (a stage's `env` replaces it) exported last, so preseeded answers win. */
+function withRecipeEnv(input: BuildEnvironmentInput, env: Record<string, string>): Record<string, string> {
+  const stageSpec = input.stage ? input.recipe.stages?.[input.stage] : undefined;
+  for (const [k, v] of Object.entries(stageSpec?.env ?? input.recipe.env ?? {})) env[k] = String(v);
   return env;
 }
 
@@ -152,62 +189,31 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
  * The environment of a `toolchain: true` recipe's build step (binutils, gcc for the system
  * target): the package runs on the build machine, so `CBUILD` = `CHOST` = the build machine's
  * triplet and `CTARGET` is the system target's triplet (configure's `--target`; Alpine's
- * convention). The build machine's own unprefixed tools (no `CPP`: see below) and
- * {@link BUILD_MACHINE_CFLAGS} compile it; what it compiles for the target (libgcc, libstdc++) gets the target's flags
- * through `CFLAGS_FOR_TARGET`/`CXXFLAGS_FOR_TARGET` (gcc's configure variables). `SYSROOT` is
- * the target's staged sysroot (`--with-sysroot`), `CROSS_COMPILE` the target's tool prefix; the
- * PATH starts with the staged toolchain (e.g. binutils for gcc).
+ * convention). The build machine's own unprefixed tools and {@link BUILD_MACHINE_CFLAGS} compile
+ * it, with no `CPP`: gcc's target libraries (libgcc) run configure with the environment's `CPP`,
+ * which would check the build machine's headers (libgcc then includes a `sys/mman.h` the target's
+ * empty sysroot does not have), while gcc passes them the other tools as `*_FOR_TARGET`. What it
+ * compiles for the target (libgcc, libstdc++) gets the target's flags through
+ * `CFLAGS_FOR_TARGET`/`CXXFLAGS_FOR_TARGET` (gcc's configure variables). `SYSROOT` is the
+ * target's staged sysroot (`--with-sysroot`), `CROSS_COMPILE` the target's tool prefix; the PATH
+ * starts with the staged toolchain (e.g. binutils for gcc).
  */
 function toolchainBuildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
-  const { recipe, stage, systemTarget: t } = input;
-  const stageSpec = stage ? recipe.stages?.[stage] : undefined;
-  const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
+  const t = input.systemTarget;
   const cbuild = buildTriplet();
-  const env: Record<string, string> = {
-    PATH: CROSS_PATH,
-    HOME: '/tmp',
-    TMPDIR: '/tmp',
-    SHELL: '/bin/sh',
-    TERM: 'dumb',
-    LC_ALL: 'C',
-    TZ: 'UTC',
-    CBUILD: cbuild,
-    CHOST: cbuild,
-    CTARGET: t.triplet,
-    CARCH: t.arch,
-    KERNEL_ARCH: t.kernel_arch,
-    SYSTEM_TARGET: input.systemTargetName ?? '',
-    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
-    SYSROOT: SANDBOX.sysroot,
-    srcdir: SANDBOX.srcdir,
-    pkgdir: SANDBOX.pkgdir,
-    JOBS: String(input.jobs ?? os.availableParallelism()),
-    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
-    PROFILES: (stageSpec?.profiles ?? []).join(' '),
+  const target = targetFlags(t);
+  return withRecipeEnv(input, {
+    ...stepBasics(input, { PATH: CROSS_PATH, CBUILD: cbuild, CHOST: cbuild, CTARGET: t.triplet, SYSROOT: SANDBOX.sysroot }),
     CROSS_COMPILE: crossPrefix(t),
-    // No CPP: gcc's target libraries (libgcc) run configure with the environment's CPP, which
-    // would check the build machine's headers (libgcc then includes a sys/mman.h the target's
-    // empty sysroot does not have); gcc passes the other tools to them as *_FOR_TARGET.
-    CC: 'gcc',
-    CXX: 'g++',
-    AR: 'ar',
-    RANLIB: 'ranlib',
-    LD: 'ld',
-    NM: 'nm',
-    STRIP: 'strip',
-    OBJCOPY: 'objcopy',
-    OBJDUMP: 'objdump',
-    READELF: 'readelf',
-    CFLAGS: `${BUILD_MACHINE_CFLAGS} ${prefixMap}`,
-    CXXFLAGS: `${BUILD_MACHINE_CFLAGS} ${prefixMap}`,
+    ...UNPREFIXED_TOOLS,
+    CFLAGS: `${BUILD_MACHINE_CFLAGS} ${PREFIX_MAP}`,
+    CXXFLAGS: `${BUILD_MACHINE_CFLAGS} ${PREFIX_MAP}`,
     CPPFLAGS: '',
     LDFLAGS: '',
-    CFLAGS_FOR_TARGET: [t.cflags ?? '-O2', prefixMap].join(' ').trim(),
-    CXXFLAGS_FOR_TARGET: [t.cxxflags ?? t.cflags ?? '-O2', prefixMap].join(' ').trim(),
+    CFLAGS_FOR_TARGET: t.cflags ? target.CFLAGS : `-O2 ${PREFIX_MAP}`,
+    CXXFLAGS_FOR_TARGET: t.cxxflags ?? t.cflags ? target.CXXFLAGS : `-O2 ${PREFIX_MAP}`,
     PKG_CONFIG: 'pkg-config',
-  };
-  for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
-  return env;
+  });
 }
 
 /**
@@ -219,47 +225,15 @@ function toolchainBuildEnvironment(input: BuildEnvironmentInput): Record<string,
  * the target's flags, `-ffile-prefix-map`, then the recipe's `env`, as in {@link buildEnvironment}.
  */
 function nativeBuildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
-  const { recipe, stage, systemTarget: t } = input;
-  const stageSpec = stage ? recipe.stages?.[stage] : undefined;
-  const prefixMap = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
-  const env: Record<string, string> = {
-    PATH: '/usr/local/bin:/usr/bin:/bin',
-    HOME: '/tmp',
-    TMPDIR: '/tmp',
-    SHELL: '/bin/sh',
-    TERM: 'dumb',
-    LC_ALL: 'C',
-    TZ: 'UTC',
-    CBUILD: t.triplet,
-    CHOST: t.triplet,
-    CARCH: t.arch,
-    KERNEL_ARCH: t.kernel_arch,
-    SYSTEM_TARGET: input.systemTargetName ?? '',
-    SYSTEM_TARGET_DIR: SANDBOX.systemTargetDir,
-    SYSROOT: '',
-    srcdir: SANDBOX.srcdir,
-    pkgdir: SANDBOX.pkgdir,
-    JOBS: String(input.jobs ?? os.availableParallelism()),
-    SOURCE_DATE_EPOCH: String(input.sourceDateEpoch),
-    PROFILES: (stageSpec?.profiles ?? []).join(' '),
+  const t = input.systemTarget;
+  return withRecipeEnv(input, {
+    ...stepBasics(input, { PATH: '/usr/local/bin:/usr/bin:/bin', CBUILD: t.triplet, CHOST: t.triplet, SYSROOT: '' }),
     CROSS_COMPILE: '',
-    CC: 'gcc',
-    CXX: 'g++',
+    ...UNPREFIXED_TOOLS,
     CPP: 'gcc -E',
-    AR: 'ar',
-    RANLIB: 'ranlib',
-    LD: 'ld',
-    NM: 'nm',
-    STRIP: 'strip',
-    OBJCOPY: 'objcopy',
-    OBJDUMP: 'objdump',
-    READELF: 'readelf',
-    CFLAGS: [t.cflags ?? '', prefixMap].join(' ').trim(),
-    CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', prefixMap].join(' ').trim(),
+    ...targetFlags(t),
     CPPFLAGS: '',
     LDFLAGS: t.ldflags ?? '',
     PKG_CONFIG: 'pkg-config',
-  };
-  for (const [k, v] of Object.entries(stageSpec?.env ?? recipe.env ?? {})) env[k] = String(v);
-  return env;
+  });
 }

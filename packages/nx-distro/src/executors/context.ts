@@ -1,4 +1,5 @@
-import type { ExecutorContext } from '@nx/devkit';
+import { logger, type ExecutorContext } from '@nx/devkit';
+import { InputError, InputErrors } from '../model/errors';
 import { RECIPE_FILE } from '../model/recipe';
 import { normalizeOptions, type NormalizedOptions } from '../plugin/options';
 
@@ -12,4 +13,18 @@ export function recipeFileOf(context: ExecutorContext): string {
 export function pluginOptionsOf(context: ExecutorContext): NormalizedOptions {
   const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
   return normalizeOptions(typeof entry === 'object' ? (entry.options as object) : undefined);
+}
+
+/**
+ * The failure path of an executor whose only expected errors are a user's mistakes: an
+ * {@link InputError} or {@link InputErrors} is logged as its one-line message (no stack trace)
+ * and becomes `{ success: false }`.
+ * @throws anything else, unchanged (a bug: Nx prints it with its stack)
+ */
+export function failOnInputError(e: unknown): { success: false } {
+  if (e instanceof InputError || e instanceof InputErrors) {
+    logger.error(e.message);
+    return { success: false };
+  }
+  throw e;
 }

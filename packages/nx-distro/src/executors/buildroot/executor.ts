@@ -5,9 +5,9 @@ import { buildrootSourcesList, hostAptSources, hostCodename } from '../../build/
 import { BUILDROOT_TARBALL, buildrootPackageList, makeBuildroot } from '../../build/buildroot';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { findProgram } from '../../host/requirements';
-import { InputError, InputErrors } from '../../model/errors';
+import { InputError } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
-import { pluginOptionsOf } from '../context';
+import { failOnInputError, pluginOptionsOf } from '../context';
 import type { BuildrootExecutorOptions } from './schema';
 
 /**
@@ -72,10 +72,6 @@ export default async function buildrootExecutor(options: BuildrootExecutorOption
     logger.info(`buildroot: wrote ${path.relative(root, path.join(outDir, BUILDROOT_TARBALL))} (${list.trim().split('\n').length} Debian packages, ${(size / 2 ** 20).toFixed(1)} MiB) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return failOnInputError(e);
   }
 }

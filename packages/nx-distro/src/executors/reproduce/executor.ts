@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } from '../../build/build-recipe';
-import { InputError, InputErrors } from '../../model/errors';
+import { InputError } from '../../model/errors';
 import { loadRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { packageFolder } from '../../packages/layout';
 import { builtPackage, comparePackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
-import { pluginOptionsOf, recipeFileOf } from '../context';
+import { failOnInputError, pluginOptionsOf, recipeFileOf } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
 
 /** Seconds in a day. */
@@ -97,10 +97,6 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
     logger.info(`${recipe.name}: ${result.status === 'reproducible' ? `reproducible for ${loadedTarget.name} (${options.check}): both builds wrote ${result.first!.sha256}` : `no package for ${loadedTarget.name} from either build`}`);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return failOnInputError(e);
   }
 }

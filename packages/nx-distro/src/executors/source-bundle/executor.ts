@@ -10,7 +10,7 @@ import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { distfileName } from '../../sources/distfile';
 import { sha256File } from '../../sources/hash';
-import { pluginOptionsOf } from '../context';
+import { failOnInputError, pluginOptionsOf } from '../context';
 import type { SourceBundleExecutorOptions } from './schema';
 
 /**
@@ -89,10 +89,6 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
     logger.info(`source-bundle: wrote ${path.relative(root, path.join(outDir, `${top}.tar.zst`))} (${order.length} builds: ${order.join(' ')}; ${sums.length} distfiles; ${(size / 2 ** 20).toFixed(1)} MiB)`);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return failOnInputError(e);
   }
 }

@@ -1,11 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { InputError, InputErrors } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
 import { SYSTEM_TARGET_IDENTITY_FILE, systemTargetIdentity } from '../../model/system-target-identity';
 import { PLUGIN_DIR } from '../../plugin/targets';
-import { pluginOptionsOf } from '../context';
+import { failOnInputError, pluginOptionsOf } from '../context';
 import type { SystemTargetExecutorOptions } from './schema';
 
 /**
@@ -29,10 +28,6 @@ export default async function systemTargetExecutor(options: SystemTargetExecutor
     logger.info(`system-target: ${loaded.name}: ${Object.keys(identity.files).length} file(s) in ${targetsDir}/${loaded.name}/, toolchain ${identity.toolchain?.split(' ').slice(0, 1).join('') ?? `kind ${loaded.target.toolchain.kind}`}; wrote ${path.relative(root, file)}`);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return failOnInputError(e);
   }
 }

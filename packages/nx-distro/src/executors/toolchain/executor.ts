@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { dependencyPackage } from '../../build/dependencies';
-import { InputError, InputErrors } from '../../model/errors';
+import { InputError } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
 import { TOOLCHAIN_FILE } from '../../plugin/system-project';
 import { sha256File } from '../../sources/hash';
-import { pluginOptionsOf } from '../context';
+import { failOnInputError, pluginOptionsOf } from '../context';
 import type { ToolchainExecutorOptions } from './schema';
 
 /** What `toolchain.json` holds (keys sorted when written). */
@@ -50,10 +50,6 @@ export default async function toolchainExecutor(options: ToolchainExecutorOption
     logger.info(`toolchain: ${loaded.name}: ${t.kind === 'bootstrap' ? manifest.packages!.map((p) => p.file).join(' ') : 'external (its identity is in system-target.json)'}; wrote ${path.relative(root, file)}`);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return failOnInputError(e);
   }
 }
