@@ -221,10 +221,13 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
   });
 
   it('is an explicit no-op for a bootstrap toolchain: the C library comes from recipes', async () => {
+    // The toolchain's recipes must be in the workspace (the graph checks the list); nothing builds them here.
+    const toolchainRecipes = ['binutils', 'gcc', 'linux-headers', 'musl'];
+    for (const r of toolchainRecipes) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
     ws.write('targets/boot.yaml', [
       'description: a target whose toolchain is built from recipes',
       'arch: aarch64', 'triplet: aarch64-linux-musl', 'kernel_arch: arm64', 'qemu: qemu-aarch64-static',
-      'toolchain:', '  kind: bootstrap',
+      'toolchain:', '  kind: bootstrap', `  recipes: [${toolchainRecipes.join(', ')}]`, '  runtime: [musl]',
       'package_sets:', '  base:', '    packages: [busybox]', '',
     ].join('\n'));
     try {
@@ -236,6 +239,7 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
       assert.ok(lstatSync(path.join(ws.root, 'dist', 'boot', 'packages')).isDirectory());
     } finally {
       ws.remove('targets/boot.yaml');
+      for (const r of toolchainRecipes) ws.remove(`recipes/${r}`);
     }
   });
 });
