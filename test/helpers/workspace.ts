@@ -64,6 +64,11 @@ export interface WorkspaceOptions {
    * and needs the toolchain recipes in the workspace, so only the tests about it name one.
    */
   readonly systemTargets?: readonly string[];
+  /**
+   * Milliseconds after which a command run by `nx`/`bin` is killed; default 1,800,000 (30 min).
+   * The greenfield bootstrap's cold toolchain takes 27 to 37 min here, so its test sets more.
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 /** The repo's system targets with an external toolchain (Debian's cross compilers). */
@@ -130,7 +135,7 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
       reject: false,
       all: true,
       env: childEnv(),
-      timeout: 1_800_000,
+      timeout: options.commandTimeoutMs ?? 1_800_000,
     });
     return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
   };
