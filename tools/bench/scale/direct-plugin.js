@@ -5,6 +5,10 @@
 // own folder and its direct dependencies' outputs only (the issue's "trivial plugin with direct
 // inputs"). The dependency lists are read with one regular expression per line, nothing is
 // validated, no closure over runtime `depends` is computed.
+//
+// Option `executor` (default `nx:noop`): the executor of every target. The scale benchmark's
+// `cached` step sets `bench-exec:noop`, a no-op with a batch implementation, so a whole
+// distribution's cache can be filled in one batch (see run.mjs).
 const { readFileSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
@@ -15,7 +19,8 @@ const list = (text, field) => {
 
 exports.createNodes = [
   'recipes/{*,*/*}/recipe.yaml',
-  (files, _options, context) => {
+  (files, options, context) => {
+    const executor = options?.executor ?? 'nx:noop';
     const configurations = {};
     for (const f of readdirSync(path.join(context.workspaceRoot, 'targets')).filter((f) => f.endsWith('.yaml'))) {
       configurations[f.slice(0, -5)] = { systemTarget: f.slice(0, -5) };
@@ -30,7 +35,7 @@ exports.createNodes = [
         (byTarget[stage ? `build--${stage}` : 'build'] ??= []).push(project);
       }
       const build = {
-        executor: 'nx:noop',
+        executor,
         cache: true,
         inputs: ['{projectRoot}/**/*', { dependentTasksOutputFiles: '**/*', transitive: false }],
         outputs: [`{workspaceRoot}/dist/{options.systemTarget}/packages/${name}`],
@@ -38,7 +43,7 @@ exports.createNodes = [
         configurations,
         defaultConfiguration: 'x86_64',
       };
-      const targets = { fetch: { executor: 'nx:noop', cache: true, inputs: ['{projectRoot}/**/*'] }, build };
+      const targets = { fetch: { executor, cache: true, inputs: ['{projectRoot}/**/*'] }, build };
       if (/^stages:/m.test(text)) targets['build--stage1'] = { ...build, dependsOn: ['fetch'] };
       return [file, { projects: { [root]: { name, root, targets } } }];
     });
