@@ -17,7 +17,7 @@
 //             what it measures, on the same task graph as nx-distro's; nx-distro's build executor
 //             cannot run the synthetic recipes (they have no real sources). The cache is filled
 //             first by the same command with `--batch` and a no-op executor that has a batch
-//             implementation (bench-exec:noop, written into the workspace): Nx's per-task path
+//             implementation (bench-exec/, linked into the workspace's node_modules): Nx's per-task path
 //             plans and hashes once per finished task against the whole task graph, which at 30k
 //             recipes would take hours (see docs/benchmarks-scale.md). The fill is timed too.
 // and prints wall time, peak memory (the sum of the resident sets of nx and every process it
@@ -97,13 +97,7 @@ function workspace() {
   // node_modules: the repo's packages, plus bench-exec (the cached step's batch no-op executor).
   mkdirSync(path.join(root, 'node_modules'));
   for (const e of readdirSync(path.join(repo, 'node_modules'))) symlinkSync(path.join(repo, 'node_modules', e), path.join(root, 'node_modules', e));
-  const exec = path.join(root, 'node_modules', 'bench-exec');
-  mkdirSync(exec);
-  writeFileSync(path.join(exec, 'package.json'), JSON.stringify({ name: 'bench-exec', version: '0.0.0', executors: './executors.json' }));
-  writeFileSync(path.join(exec, 'executors.json'), JSON.stringify({ executors: { noop: { implementation: './noop.js', batchImplementation: './noop-batch.js', schema: './schema.json', description: 'does nothing' } } }));
-  writeFileSync(path.join(exec, 'schema.json'), JSON.stringify({ type: 'object', properties: {} }));
-  writeFileSync(path.join(exec, 'noop.js'), 'exports.default = async () => ({ success: true });\n');
-  writeFileSync(path.join(exec, 'noop-batch.js'), 'exports.default = async (taskGraph) => Object.fromEntries(Object.keys(taskGraph.tasks).map((id) => [id, { success: true, terminalOutput: "" }]));\n');
+  symlinkSync(path.join(here, 'bench-exec'), path.join(root, 'node_modules', 'bench-exec'));
   writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'scale', private: true }));
   writeFileSync(path.join(root, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }));
   // The glibc system targets only (a bootstrap target would need the real toolchain recipes).

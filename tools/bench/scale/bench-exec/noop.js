@@ -1,0 +1,2 @@
+// One task: nothing to do.
+exports.default = async () => ({ success: true });
