@@ -46,6 +46,28 @@ describe('graph of the staged toolchain fixture', () => {
     }
   });
 
+  it('leaves the reproducibility check targets out with reproduceTargets: false, and refuses a value that is not a boolean', async () => {
+    const nxJson = ws.read('nx.json');
+    const withOption = (value: unknown) => {
+      const config = JSON.parse(nxJson);
+      config.plugins[0].options.reproduceTargets = value;
+      ws.write('nx.json', JSON.stringify(config));
+    };
+    try {
+      withOption(false);
+      const r = await ws.nx('show', 'project', 'gcc', '--json');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.deepEqual(Object.keys(JSON.parse(r.stdout).targets).sort(), ['build', 'build--stage1', 'fetch']);
+      withOption('no');
+      const bad = await ws.nx('show', 'projects');
+      assert.notEqual(bad.exitCode, 0);
+      assert.match(bad.all, /nx\.json: plugins\[nx-distro\]\.options\.reproduceTargets: must be true or false, not "no"; write true \(the default\) or false/);
+      assert.doesNotMatch(bad.all, /^\s+at /m, 'no stack trace');
+    } finally {
+      ws.write('nx.json', nxJson);
+    }
+  });
+
   it('gives every per-arch target every system target as a configuration, and fetch none', async () => {
     const r = await ws.nx('show', 'project', 'gcc', '--json');
     assert.equal(r.exitCode, 0, r.all);

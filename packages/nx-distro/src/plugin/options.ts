@@ -25,6 +25,13 @@ export interface NxDistroPluginOptions {
   fetchTimeoutSeconds?: number;
   /** Further attempts after a transient http(s) failure. Default 2. */
   fetchRetries?: number;
+  /**
+   * Whether every recipe gets the reproducibility check targets `reproduce` and
+   * `reproduce-native` (docs/reproducibility.md). Default `true`. `false` leaves them out: on a
+   * distribution-sized tree they are about half of the project graph that Nx builds, writes and
+   * reads for every command, `nx run-many -t build` included (docs/benchmarks-scale.md).
+   */
+  reproduceTargets?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -40,6 +47,7 @@ export function normalizeOptions(options: NxDistroPluginOptions | undefined): No
     mirrors: options?.mirrors ?? [],
     fetchTimeoutSeconds: options?.fetchTimeoutSeconds ?? 30,
     fetchRetries: options?.fetchRetries ?? 2,
+    reproduceTargets: options?.reproduceTargets ?? true,
   };
 }
 

@@ -51,6 +51,10 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
   async (files, rawOptions, context) => {
     const options = normalizeOptions(rawOptions);
     const errors: Array<[string, Error]> = [];
+    const reproduceTargets: unknown = rawOptions?.reproduceTargets;
+    if (reproduceTargets !== undefined && typeof reproduceTargets !== 'boolean') {
+      errors.push(['nx.json', new InputError('nx.json', 'plugins[nx-distro].options.reproduceTargets', `must be true or false, not ${JSON.stringify(reproduceTargets)}`, 'write true (the default) or false')]);
+    }
     // A bad system target file must not hide the recipes' errors: both are read and reported
     // together; without valid targets no project is made.
     let systemTargets: LoadedSystemTarget[] | undefined;

@@ -211,14 +211,16 @@ export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ct
   };
 }
 
-/** Every target of one recipe's project. */
+/** Every target of one recipe's project (the reproducibility checks only with the plugin option `reproduceTargets`, default true). */
 export function recipeTargets(r: LoadedRecipe, nodes: ReadonlyMap<string, NodeDependencies>, ctx: TargetContext): Record<string, TargetConfiguration> {
   const targets: Record<string, TargetConfiguration> = { [FETCH_TARGET]: fetchTarget(r, ctx) };
   targets[BUILD_TARGET] = buildTarget(r, undefined, nodes.get(r.recipe.name)!, ctx);
   for (const stage of Object.keys(r.recipe.stages ?? {}).sort()) {
     targets[buildTargetName(stage)] = buildTarget(r, stage, nodes.get(`${r.recipe.name}@${stage}`)!, ctx);
   }
-  targets[REPRODUCE_TARGET] = reproduceTarget(r, 'rebuild', ctx);
-  targets[REPRODUCE_NATIVE_TARGET] = reproduceTarget(r, 'native', ctx);
+  if (ctx.options.reproduceTargets) {
+    targets[REPRODUCE_TARGET] = reproduceTarget(r, 'rebuild', ctx);
+    targets[REPRODUCE_NATIVE_TARGET] = reproduceTarget(r, 'native', ctx);
+  }
   return targets;
 }

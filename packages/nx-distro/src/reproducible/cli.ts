@@ -31,10 +31,11 @@ export function reproducibilityCommand(args: readonly string[], workspaceRoot = 
     console.error(`nx-distro reproducibility: ${bad}: not a system target name; fix: nx-distro reproducibility [SYSTEM_TARGET...], e.g. aarch64`);
     return 2;
   }
-  const { distDir } = pluginOptions(workspaceRoot);
+  const { distDir, reproduceTargets } = pluginOptions(workspaceRoot);
   const summaries = readResults(path.join(workspaceRoot, distDir), args);
   if (!summaries.length) {
-    console.error(`nx-distro reproducibility: no results under ${distDir}/${args.length === 1 ? args[0] : '<system target>'}/reproduce; fix: nx run-many -t reproduce reproduce-native -c ${args[0] ?? '<system target>'}`);
+    const enable = reproduceTargets ? '' : ' (after setting the plugin option reproduceTargets to true in nx.json: it is false)';
+    console.error(`nx-distro reproducibility: no results under ${distDir}/${args.length === 1 ? args[0] : '<system target>'}/reproduce; fix: nx run-many -t reproduce reproduce-native -c ${args[0] ?? '<system target>'}${enable}`);
     return 1;
   }
   for (const line of formatReport(summaries)) console.log(line);
