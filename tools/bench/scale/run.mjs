@@ -19,14 +19,19 @@
 //             first by the same command with `--batch` and a no-op executor that has a batch
 //             implementation (bench-exec/, linked into the workspace's node_modules): Nx's per-task path
 //             plans and hashes once per finished task against the whole task graph, which at 30k
-//             recipes would take hours (see docs/benchmarks-scale.md). The fill is timed too.
+//             recipes would take hours (see docs/benchmarks-scale.md). The fill runs in chunks of
+//             --fill-chunk recipes (one batch's memory grows faster than the graph); it is timed too.
 // and prints wall time, peak memory (the sum of the resident sets of nx and every process it
 // starts, plugin workers included, sampled from /proc every 100 ms) and the ratios nx-distro /
-// direct. Bars (issue 8): planning a 30k-recipe graph in under 4 GB and under 2x the baseline's
-// time. Never asserts on time; exits 1 when a bar is missed.
+// direct. nx-distro runs twice: with `reproduceTargets: false` (how docs/benchmarks-scale.md
+// configures a distribution-sized tree: the per-recipe reproducibility check targets are half of
+// the project graph) and with its default options. Bars (issue 8): planning a 30k-recipe graph in
+// under 4 GB and under 2x the baseline's time, judged on the first. Never asserts on time; exits
+// 1 when a bar is missed.
 //
 //   node tools/bench/scale/run.mjs [--recipes=30000] [--max-makedepends=10] [--max-depends=5]
-//       [--stage-share=0.01] [--target=aarch64] [--steps=graph,plan,affected,cached] [--keep]
+//       [--stage-share=0.01] [--target=aarch64] [--steps=graph,plan,affected,cached]
+//       [--fill-chunk=8000] [--keep]
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +47,7 @@ const shape = { maxMakedepends: Number(arg('max-makedepends', '10')), maxDepends
 const target = arg('target', 'aarch64');
 const steps = arg('steps', 'graph,plan,affected,cached').split(',');
 const planSteps = steps.filter((s) => s !== 'cached');
+const fillChunk = Number(arg('fill-chunk', '8000'));
 const nxBin = path.join(repo, 'node_modules', '.bin', 'nx');
 const PAGE = 4096;
 
@@ -107,6 +113,28 @@ function workspace() {
   return { root, ...made };
 }
 
+/**
+ * Fills the workspace's Nx cache with every build of the system target: `run-many --batch` over
+ * the recipes in chunks of `fillChunk`, in the generator's order (a recipe depends only on
+ * recipes before it, so each chunk's dependencies are already cached and come from the cache).
+ * One batch over a whole distribution would not fit in memory (it grows faster than the graph).
+ * @returns {Promise<{ seconds: number, peakBytes: number, output: string }>} summed time, the
+ *   largest chunk's peak memory, the last chunk's output
+ */
+async function fillCache(root) {
+  const total = { seconds: 0, peakBytes: 0, output: '' };
+  for (let first = 0; first < count; first += fillChunk) {
+    const names = [];
+    for (let i = first; i < Math.min(count, first + fillChunk); i++) names.push(`pkg${String(i).padStart(6, '0')}`);
+    const args = ['run-many', '-t', 'build', '-c', target, '--batch', '--output-style=static'];
+    const r = await runNx(root, count > fillChunk ? [...args, `--projects=${names.join(',')}`] : args);
+    total.seconds += r.seconds;
+    total.peakBytes = Math.max(total.peakBytes, r.peakBytes);
+    total.output = r.output;
+  }
+  return total;
+}
+
 const fmt = (r) => `${r.seconds.toFixed(1).padStart(7)} s ${(r.peakBytes / 2 ** 30).toFixed(2).padStart(6)} GiB`;
 
 const { root, edges, stages } = workspace();
@@ -116,38 +144,48 @@ try {
   // A recipe with a large fan-in (an early one) for nx affected.
   const popular = 'recipes/cat01/pkg000001/recipe.yaml';
   const results = {};
-  for (const plugin of planSteps.length ? ['direct', 'nx-distro'] : []) {
-    writeFileSync(path.join(root, 'nx.json'), JSON.stringify({ plugins: [plugin === 'direct' ? './direct-plugin.js' : { plugin: 'nx-distro', options: { defaultSystemTarget: 'x86_64' } }] }));
+  // nx-distro as a distribution-sized tree would configure it (without the per-recipe
+  // reproducibility check targets, which double the project graph), and with its defaults.
+  const plugins = {
+    direct: './direct-plugin.js',
+    'nx-distro': { plugin: 'nx-distro', options: { defaultSystemTarget: 'x86_64', reproduceTargets: false } },
+    'nx-distro, default options': { plugin: 'nx-distro', options: { defaultSystemTarget: 'x86_64' } },
+  };
+  for (const [plugin, entry] of planSteps.length ? Object.entries(plugins) : []) {
+    writeFileSync(path.join(root, 'nx.json'), JSON.stringify({ plugins: [entry] }));
     rmSync(path.join(root, '.nx'), { recursive: true, force: true });
     const r = (results[plugin] = {});
     if (steps.includes('graph')) r.graph = await runNx(root, ['graph', '--file=graph.json']);
     if (steps.includes('plan')) r.plan = await runNx(root, ['run-many', '-t', 'build', '-c', target, '--graph=tasks.json']);
     if (steps.includes('affected')) r.affected = await runNx(root, ['affected', '-t', 'build', '-c', target, `--files=${popular}`, '--graph=affected.json']);
     if (steps.includes('plan')) r.tasks = Object.keys(JSON.parse(readFileSync(path.join(root, 'tasks.json'), 'utf8')).tasks.tasks).length;
-    console.log(`\n${plugin}${r.tasks ? ` (${r.tasks} tasks planned)` : ''}`);
+    console.log(`\n${plugin === 'nx-distro' ? 'nx-distro, reproduceTargets: false' : plugin}${r.tasks ? ` (${r.tasks} tasks planned)` : ''}`);
     for (const s of planSteps) console.log(`  ${s.padEnd(9)} ${fmt(r[s])}`);
   }
-  if (planSteps.length) console.log('\nnx-distro / direct');
-  for (const s of planSteps) {
-    const a = results['nx-distro'][s];
-    const b = results.direct[s];
-    console.log(`  ${s.padEnd(9)} time ${(a.seconds / b.seconds).toFixed(2)}x, memory ${(a.peakBytes / b.peakBytes).toFixed(2)}x`);
-  }
-  if (results['nx-distro']?.plan) {
-    const plan = results['nx-distro'].plan;
-    const ratio = plan.seconds / results.direct.plan.seconds;
-    const ok = plan.peakBytes < 4 * 2 ** 30 && ratio < 2;
-    console.log(`  bar: planning under 4 GiB (${(plan.peakBytes / 2 ** 30).toFixed(2)} GiB) and under 2x the baseline (${ratio.toFixed(2)}x): ${ok ? 'met' : 'NOT MET'}`);
-    failed = !ok;
+  for (const variant of planSteps.length ? ['nx-distro', 'nx-distro, default options'] : []) {
+    console.log(`\n${variant === 'nx-distro' ? 'nx-distro, reproduceTargets: false' : variant} / direct`);
+    for (const s of planSteps) {
+      const a = results[variant][s];
+      const b = results.direct[s];
+      console.log(`  ${s.padEnd(9)} time ${(a.seconds / b.seconds).toFixed(2)}x, memory ${(a.peakBytes / b.peakBytes).toFixed(2)}x`);
+    }
+    if (results[variant].plan) {
+      const plan = results[variant].plan;
+      const ratio = plan.seconds / results.direct.plan.seconds;
+      const ok = plan.peakBytes < 4 * 2 ** 30 && ratio < 2;
+      console.log(`  bar: planning under 4 GiB (${(plan.peakBytes / 2 ** 30).toFixed(2)} GiB) and under 2x the baseline (${ratio.toFixed(2)}x): ${ok ? 'met' : 'NOT MET'}`);
+      // The bar is judged on the configuration documented for a distribution-sized tree.
+      if (variant === 'nx-distro') failed = !ok;
+    }
   }
   if (steps.includes('cached')) {
     writeFileSync(path.join(root, 'nx.json'), JSON.stringify({ plugins: [{ plugin: './direct-plugin.js', options: { executor: 'bench-exec:noop' } }] }));
     rmSync(path.join(root, '.nx'), { recursive: true, force: true });
-    const fill = await runNx(root, ['run-many', '-t', 'build', '-c', target, '--batch', '--output-style=static']);
+    const fill = await fillCache(root);
     const cached = await runNx(root, ['run-many', '-t', 'build', '-c', target, '--output-style=static']);
     const hit = /Nx read the output from the cache instead of running the command for (\d+) out of (\d+) tasks/.exec(cached.output);
     console.log(`\nall-cached run-many (direct plugin; Nx's bookkeeping on this task graph)`);
-    console.log(`  fill      ${fmt(fill)}  (--batch, a no-op batch executor)`);
+    console.log(`  fill      ${fmt(fill)}  (--batch, a no-op batch executor${count > fillChunk ? `, ${Math.ceil(count / fillChunk)} runs of up to ${fillChunk} recipes; memory: the largest run's` : ''})`);
     console.log(`  cached    ${fmt(cached)}  ${hit ? `${hit[1]} of ${hit[2]} tasks from the cache, ${(Number(hit[2]) / cached.seconds).toFixed(0)} tasks/s` : 'NOT every task from the cache'}`);
     const ok = hit !== null && hit[1] === hit[2] && cached.seconds < 600;
     console.log(`  bar: every task from the cache in minutes (under 10 min): ${ok ? 'met' : 'NOT MET'}`);
