@@ -1,2 +1,0 @@
-// One task: nothing to do.
-exports.default = async () => ({ success: true });
