@@ -12,7 +12,12 @@
 // the `cached` step's set-up, in one pass instead of running every task.
 // The all-cached run that follows then checks Nx's own count of cache hits.
 //
-//   node tools/bench/scale/plan.cjs <configuration> [--fill]
+// With --affected=<file>, it plans `nx affected -t build -c <configuration> --files=<file>`
+// instead: Nx's task-based selection of the affected tasks (computeAffectedTasks, as the affected
+// command), then, as `--graph=file` does for it, the task graph of the projects of those tasks
+// and every task's hash; the line also gives `"affected"`, the number of affected tasks.
+//
+//   node tools/bench/scale/plan.cjs <configuration> [--fill | --affected=<workspace-relative file>]
 const { createProjectGraphAsync } = require('@nx/devkit');
 const { readNxJson } = require('nx/src/config/configuration');
 const { createTaskGraph } = require('nx/src/tasks-runner/create-task-graph');
@@ -20,12 +25,35 @@ const { createTaskHasher } = require('nx/src/hasher/create-task-hasher');
 const { getTaskSpecificEnv } = require('nx/src/tasks-runner/task-env');
 const { getCache } = require('nx/src/tasks-runner/cache');
 const { getTaskDetails } = require('nx/src/hasher/hash-task');
+const { computeAffectedTasks } = require('nx/src/project-graph/affected/affected-tasks');
+const { calculateFileChanges } = require('nx/src/project-graph/file-utils');
 
 async function main() {
   const configuration = process.argv[2];
   if (!configuration || configuration.startsWith('-')) throw new Error('usage: node plan.cjs <configuration> [--fill]');
   const graph = await createProjectGraphAsync({ exitOnError: true });
-  const projects = Object.keys(graph.nodes).filter((p) => graph.nodes[p].data.targets?.build);
+  let projects = Object.keys(graph.nodes).filter((p) => graph.nodes[p].data.targets?.build);
+  const changed = process.argv.find((a) => a.startsWith('--affected='))?.slice('--affected='.length);
+  let affected;
+  if (changed) {
+    const selection = await computeAffectedTasks({
+      nxJson: readNxJson(),
+      projectGraph: graph,
+      targets: ['build'],
+      touchedFiles: calculateFileChanges([changed], { files: [changed] }),
+      fileChangeArgs: { files: [changed] },
+      configuration,
+      overrides: {},
+      extraTargetDependencies: {},
+      excludeTaskDependencies: false,
+      exclude: [],
+      explain: false,
+      selectivelyHashTsConfig: false,
+    });
+    affected = selection.affectedTaskIds.size;
+    const byId = selection.taskSelection.taskGraph.tasks;
+    projects = [...new Set(selection.taskSelection.initiatingTaskIds.map((id) => byId[id].target.project))];
+  }
   const taskGraph = createTaskGraph(graph, {}, projects, ['build'], configuration, {});
   const tasks = Object.values(taskGraph.tasks);
   const envs = {};
@@ -44,7 +72,7 @@ async function main() {
       filled++;
     }
   }
-  console.log(JSON.stringify({ tasks: tasks.length, edges, hashed: hashes.filter((h) => h.value).length, filled }));
+  console.log(JSON.stringify({ tasks: tasks.length, edges, hashed: hashes.filter((h) => h.value).length, filled, ...(changed ? { affected } : {}) }));
 }
 
 main().then(

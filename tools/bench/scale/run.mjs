@@ -13,6 +13,8 @@
 //             hash; plan.cjs), without writing Nx's JSON, which a large task graph makes longer
 //             than V8's longest string
 //   affected  `nx affected -t build -c <target> --files=<a recipe with a large fan-in> --graph=...`
+//   affected-only  the same affected planning through Nx's functions (plan.cjs --affected), without
+//             the JSON
 // and, for the baseline only:
 //   cached    `nx run-many -t build -c <target>` with every task in Nx's local cache: a whole
 //             distribution rebuilt when nothing changed (the issue's "an all-cached run-many in
@@ -33,7 +35,8 @@
 // 1 when a bar is missed.
 //
 //   node tools/bench/scale/run.mjs [--recipes=30000] [--max-makedepends=10] [--max-depends=5]
-//       [--stage-share=0.01] [--target=aarch64] [--steps=graph,plan,plan-only,affected,cached]
+//       [--stage-share=0.01] [--target=aarch64]
+//       [--steps=graph,plan,plan-only,affected,affected-only,cached]
 //       [--keep]
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -48,7 +51,7 @@ const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?
 const count = Number(arg('recipes', '30000'));
 const shape = { maxMakedepends: Number(arg('max-makedepends', '10')), maxDepends: Number(arg('max-depends', '5')), stageShare: Number(arg('stage-share', '0.01')) };
 const target = arg('target', 'aarch64');
-const steps = arg('steps', 'graph,plan,plan-only,affected,cached').split(',');
+const steps = arg('steps', 'graph,plan,plan-only,affected,affected-only,cached').split(',');
 const planSteps = steps.filter((s) => s !== 'cached');
 const nxBin = path.join(repo, 'node_modules', '.bin', 'nx');
 const PAGE = 4096;
@@ -154,15 +157,23 @@ try {
       if (r['plan-only'].output) Object.assign(r, JSON.parse(r['plan-only'].output.trim().split('\n').at(-1)));
     }
     if (steps.includes('affected')) r.affected = await step(runNx(root, ['affected', '-t', 'build', '-c', target, `--files=${popular}`, '--graph=affected.json']));
-    console.log(`\n${label(plugin)}${r.tasks ? ` (${r.tasks} tasks, ${r.edges} task dependencies planned)` : ''}`);
-    for (const s of planSteps) console.log(`  ${s.padEnd(9)} ${fmt(r[s])}`);
+    if (steps.includes('affected-only')) {
+      r['affected-only'] = await step(runNx(root, [path.join(here, 'plan.cjs'), target, `--affected=${popular}`], process.execPath));
+      if (r['affected-only'].output) {
+        const planned = JSON.parse(r['affected-only'].output.trim().split('\n').at(-1));
+        r.affectedTasks = `${planned.affected} tasks affected (${planned.tasks} planned)`;
+      }
+    }
+    const counts = [r.tasks ? `${r.tasks} tasks, ${r.edges} task dependencies planned` : '', r.affectedTasks ?? ''].filter(Boolean).join('; ');
+    console.log(`\n${label(plugin)}${counts ? ` (${counts})` : ''}`);
+    for (const s of planSteps) console.log(`  ${s.padEnd(13)} ${fmt(r[s])}`);
   }
   for (const variant of planSteps.length ? ['nx-distro', 'nx-distro, default options'] : []) {
     console.log(`\n${label(variant)} / direct`);
     for (const s of planSteps) {
       const a = results[variant][s];
       const b = results.direct[s];
-      console.log(`  ${s.padEnd(9)} ${a.error || b.error ? 'no ratio (a step failed)' : `time ${(a.seconds / b.seconds).toFixed(2)}x, memory ${(a.peakBytes / b.peakBytes).toFixed(2)}x`}`);
+      console.log(`  ${s.padEnd(13)} ${a.error || b.error ? 'no ratio (a step failed)' : `time ${(a.seconds / b.seconds).toFixed(2)}x, memory ${(a.peakBytes / b.peakBytes).toFixed(2)}x`}`);
     }
     // The bar is judged on the planning itself (plan-only), or on `--graph=file` without that step.
     const barStep = steps.includes('plan-only') ? 'plan-only' : steps.includes('plan') ? 'plan' : undefined;
