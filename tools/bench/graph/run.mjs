@@ -2,8 +2,8 @@
 // Graph benchmark: times `nx show projects` and `nx graph --file` on synthetic recipe trees,
 // with nx-distro and, in the same run on the same tree, with a trivial plugin (the baseline),
 // and prints the ratios; nx-distro twice, without and with its per-recipe reproducibility check
-// targets (plugin option `reproduceTargets`). Cold = no daemon and an empty workspace-data folder (no project graph
-// cache, no parse cache); warm = no daemon, data folder kept; daemon = a running Nx daemon
+// targets (plugin option `reproduceTargets`). Cold = no daemon and an empty workspace-data
+// folder (no project graph cache, no parse cache); warm = no daemon, data folder kept; daemon = a running Nx daemon
 // that has computed the graph once.
 //
 //   node tools/bench/graph/run.mjs [--sizes=1000,10000,30000] [--repeat=3]

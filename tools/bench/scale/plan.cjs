@@ -4,7 +4,7 @@
 // createJsonOutput), without writing Nx's JSON. Nx writes that file as one JSON string, which a
 // large enough task graph makes longer than V8's longest string ("Invalid string length").
 // Run from the workspace root with NX_DAEMON=false; prints one JSON line
-// `{ "tasks": <count>, "edges": <task dependency count>, "hashed": <count> }`.
+// `{ "tasks": <count>, "edges": <task dependency count>, "hashed": <count>, "filled": <count> }`.
 //
 // With --fill, it also stores every task in Nx's local cache under the hash it planned, through
 // Nx's own cache (`getCache().put`, what Nx calls after running a task), as a task that exited 0
@@ -30,7 +30,7 @@ const { calculateFileChanges } = require('nx/src/project-graph/file-utils');
 
 async function main() {
   const configuration = process.argv[2];
-  if (!configuration || configuration.startsWith('-')) throw new Error('usage: node plan.cjs <configuration> [--fill]');
+  if (!configuration || configuration.startsWith('-')) throw new Error('usage: node plan.cjs <configuration> [--fill | --affected=<workspace-relative file>]');
   const graph = await createProjectGraphAsync({ exitOnError: true });
   let projects = Object.keys(graph.nodes).filter((p) => graph.nodes[p].data.targets?.build);
   const changed = process.argv.find((a) => a.startsWith('--affected='))?.slice('--affected='.length);
