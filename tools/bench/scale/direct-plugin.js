@@ -1,6 +1,6 @@
 // The baseline of the scale benchmark: the cheapest plugin that gives Nx a graph of the same
-// shape to plan as nx-distro's: one project per recipe with `fetch`, `build` and `build--stage1` (when the recipe
-// declares one), the same configurations (one per system target file), the build depending on
+// shape to plan as nx-distro's: one project per recipe with `fetch`, `build` and
+// `build--stage1` (when the recipe declares one), the same configurations (one per system target file), the build depending on
 // its own fetch and on the builds (or stages) its `makedepends` name, and each build's inputs its
 // own folder and its direct dependencies' outputs only (the issue's "trivial plugin with direct
 // inputs"). The dependency lists are read with one regular expression per line, nothing is
