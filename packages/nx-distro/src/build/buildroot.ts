@@ -1,11 +1,42 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { findProgram, type HostProblem } from '../host/requirements';
 import { sha256File } from '../sources/hash';
 import { withFileLock } from '../util/lock';
 
 /** File name of a build root inside its output folder (`<distDir>/<systemTarget>/buildroot/`). */
 export const BUILDROOT_TARBALL = 'buildroot.tar.zst';
+
+/** Debian's architecture names of Node's `process.arch` values (dpkg-architecture(1)). */
+const DEBIAN_ARCH_OF_NODE: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64', arm: 'armhf', riscv64: 'riscv64', ia32: 'i386', ppc64: 'ppc64el', s390x: 's390x' };
+
+/** The build machine's Debian architecture (`amd64`), from Node's `process.arch`; Node's name when Debian has none. */
+export function buildMachineDebianArch(): string {
+  return DEBIAN_ARCH_OF_NODE[process.arch] ?? process.arch;
+}
+
+/**
+ * What the build machine lacks to make a build root of `debianArch` with {@link makeBuildroot}:
+ * mmdebstrap; and for an architecture other than the build machine's own, arch-test, which
+ * mmdebstrap runs to check that the foreign architecture's programs run (through binfmt_misc and
+ * QEMU); without it mmdebstrap stops with "E: install arch-test for foreign architecture
+ * support" (mmdebstrap(1); arch-test is only its Recommends).
+ * @param debianArch the build root's Debian architecture (`arm64`)
+ * @param searchPath `:`-separated folders searched for the programs (`process.env.PATH`)
+ * @param buildDebianArch the build machine's Debian architecture (default {@link buildMachineDebianArch})
+ * @returns one problem per missing program, `[]` when ready
+ */
+export function buildrootHostProblems(debianArch: string, searchPath: string, buildDebianArch: string = buildMachineDebianArch()): HostProblem[] {
+  const problems: HostProblem[] = [];
+  if (!findProgram('mmdebstrap', searchPath)) {
+    problems.push({ what: 'mmdebstrap (it makes the Debian build roots of native builds) is not on PATH', fix: 'run tools/setup-host, or: apt-get install mmdebstrap' });
+  }
+  if (debianArch !== buildDebianArch && !findProgram('arch-test', searchPath)) {
+    problems.push({ what: `arch-test (mmdebstrap needs it to make the ${debianArch} build root on this ${buildDebianArch} machine) is not on PATH`, fix: 'run tools/setup-host, or: apt-get install arch-test' });
+  }
+  return problems;
+}
 
 /** What {@link makeBuildroot} runs mmdebstrap with. */
 export interface BuildrootSpec {

@@ -18,7 +18,6 @@ export interface HostProblem {
 /** Free bytes builds need in the workspace's file system by default: 5 GiB. */
 export const DEFAULT_MIN_FREE_BYTES = 5 * 1024 ** 3;
 
-/** Environment variable that turns the host check of {@link assertHostReady} off when set to `1`. */
 /** Whether the build machine has the header `name` in /usr/include or a multiarch folder of it (Debian's `/usr/include/<triplet>/`). */
 function hasBuildMachineHeader(name: string): boolean {
   if (existsSync(path.join('/usr/include', name))) return true;
@@ -29,6 +28,7 @@ function hasBuildMachineHeader(name: string): boolean {
   }
 }
 
+/** Environment variable that turns the host check of {@link assertHostReady} off when set to `1`. */
 export const SKIP_HOST_CHECK_ENV = 'NX_DISTRO_SKIP_HOST_CHECK';
 
 /**

@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildrootSourcesList, hostAptSources, hostCodename } from '../../build/apt-sources';
-import { BUILDROOT_TARBALL, buildrootPackageList, makeBuildroot } from '../../build/buildroot';
+import { BUILDROOT_TARBALL, buildrootHostProblems, buildrootPackageList, makeBuildroot } from '../../build/buildroot';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
-import { findProgram } from '../../host/requirements';
 import { InputError } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
 import { failOnInputError, pluginOptionsOf } from '../context';
@@ -21,8 +20,9 @@ import type { BuildrootExecutorOptions } from './schema';
  * `buildroot.tar.zst`, `packages.txt` (the Debian packages in it, `name version arch`) and
  * `buildroot.log` (mmdebstrap's output). Nx caches it like any build; native builds extract it
  * once per machine into `tmp/buildroots/<sha256>/`.
- * @returns `{ success }`; a missing `buildroot` field, a suite without apt sources or an
- *   mmdebstrap failure is logged as one error, never thrown
+ * @returns `{ success }`; a missing `buildroot` field, a suite without apt sources, a missing
+ *   mmdebstrap or (foreign arch) arch-test, or an mmdebstrap failure is logged as one error each,
+ *   never thrown
  */
 export default async function buildrootExecutor(options: BuildrootExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const root = context.root;
@@ -40,8 +40,9 @@ export default async function buildrootExecutor(options: BuildrootExecutorOption
       throw new InputError(loaded.file, 'buildroot.suite', `the build machine's apt sources (/etc/apt/sources.list, sources.list.d/) have no deb entry for "${suite}"`, `add one, or set buildroot.suite to a suite they name`);
     }
 
-    if (!findProgram('mmdebstrap', process.env.PATH ?? '')) {
-      logger.error('host: mmdebstrap is missing (it makes the Debian build roots of native builds); fix: run tools/setup-host, or: apt-get install mmdebstrap');
+    const missing = buildrootHostProblems(spec.debian_arch, process.env.PATH ?? '');
+    if (missing.length) {
+      for (const p of missing) logger.error(`host: ${p.what}; fix: ${p.fix}`);
       return { success: false };
     }
     const outDir = path.join(root, distDir, loaded.name, 'buildroot');
