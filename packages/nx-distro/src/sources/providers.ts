@@ -74,13 +74,39 @@ export function urlCandidate(url: string, http: HttpSettings = DEFAULT_HTTP): Ca
   };
 }
 
+/**
+ * Pipes `streams` (sources and transforms, in order) into `tempFile`, created exclusively (`wx`),
+ * like `stream.pipeline`; on a failure it rejects only once the file stream has closed. Node's
+ * pipeline settles as soon as one stream fails, possibly before the file stream has opened (so
+ * created) its file: that file would then appear after the caller removed it, and stay in the
+ * store's tmp folder (a CI run under load left one after a download whose connection closed
+ * halfway, test/faults.test.ts; a mirror without the file fails the same way, `ENOENT`).
+ * @param streams the source first, then any transforms
+ * @param tempFile absolute path of the file to create (in the store's tmp folder)
+ * @param signal aborts the copy (as pipeline's `signal`)
+ * @throws the first error of any stream, as pipeline
+ */
+export async function pipeToNewFile(streams: ReadonlyArray<NodeJS.ReadableStream | NodeJS.ReadWriteStream>, tempFile: string, signal?: AbortSignal): Promise<void> {
+  const out = createWriteStream(tempFile, { flags: 'wx' });
+  const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+  try {
+    await pipeline([...streams, out], signal ? { signal } : {});
+  } catch (e) {
+    if (!out.closed) {
+      out.destroy();
+      await closed;
+    }
+    throw e;
+  }
+}
+
 /** A candidate that copies a local file (a `file:` URL or a mirror folder). */
 export function fileCandidate(file: string, label = file): Candidate {
   return {
     label,
     async retrieve(tempFile) {
       try {
-        await pipeline(createReadStream(file), createWriteStream(tempFile, { flags: 'wx' }));
+        await pipeToNewFile([createReadStream(file)], tempFile);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new ProviderError(`${label}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, code === 'ENOENT' ? 'missing' : 'error');
@@ -178,7 +204,7 @@ async function httpDownload(url: string, tempFile: string, idleMs: number): Prom
       },
     });
     await fs.rm(tempFile, { force: true });
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), idle, createWriteStream(tempFile, { flags: 'wx' }), { signal: abort.signal });
+    await pipeToNewFile([Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), idle], tempFile, abort.signal);
   } catch (e) {
     if (abort.signal.aborted && abort.signal.reason instanceof HttpFailure) throw abort.signal.reason;
     throw e;
