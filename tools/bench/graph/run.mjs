@@ -163,7 +163,8 @@ for (const n of sizes) {
       failed ||= !okCold || !okDaemon;
     }
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    // The daemon may still be writing its workspace data as it stops: retry (ENOTEMPTY).
+    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 process.exit(failed ? 1 : 0);
