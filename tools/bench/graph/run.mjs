@@ -113,7 +113,7 @@ const fmt = (s) => `${s.toFixed(2)} s`;
 
 function measure(root, plugin, reps) {
   setPlugin(root, plugin);
-  const clean = () => rmSync(path.join(root, '.nx'), { recursive: true, force: true });
+  const clean = () => rmSync(path.join(root, '.nx'), { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   const cold = { show: [], graph: [] };
   for (let i = 0; i < reps; i++) {
     clean();
