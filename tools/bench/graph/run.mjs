@@ -163,8 +163,13 @@ for (const n of sizes) {
       failed ||= !okCold || !okDaemon;
     }
   } finally {
-    // The daemon may still be writing its workspace data as it stops: retry (ENOTEMPTY).
-    rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    // The daemon may still be writing its workspace data as it stops: retry (ENOTEMPTY), and
+    // never lose the figures over a leftover folder.
+    try {
+      rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (e) {
+      console.error(`could not remove ${root} (${e.code}): remove it by hand`);
+    }
   }
 }
 process.exit(failed ? 1 : 0);
