@@ -4,9 +4,10 @@
 // and prints the ratios; nx-distro twice, without and with its per-recipe reproducibility check
 // targets (plugin option `reproduceTargets`). A second baseline, "replayed", hands Nx the graph
 // nx-distro made (projects and dependencies, from the project graph cache) without reading a
-// recipe: what Nx itself spends on a graph of that shape, which no plugin making it can go below. Cold = no daemon and an empty workspace-data
-// folder (no project graph cache, no parse cache); warm = no daemon, data folder kept; daemon = a running Nx daemon
-// that has computed the graph once.
+// recipe: what Nx itself spends on a graph of that shape, which no plugin making it can go below.
+// Cold = no daemon and an empty workspace-data folder (no project graph cache, no parse cache);
+// warm = no daemon, data folder kept; daemon = a running Nx daemon that has computed the graph
+// once.
 //
 //   node tools/bench/graph/run.mjs [--sizes=1000,10000,30000] [--repeat=3]
 //
