@@ -59,7 +59,8 @@ async function sbatch(c: SlurmCluster, args: string[]): Promise<string> {
 async function sacct(c: SlurmCluster, ...ids: string[]): Promise<JobRecord[]> {
   const r = await c.run('sacct', ['-c', '-P', '-n', '-j', ids.join(','), '-o', 'JobID,JobName,State,ExitCode,NodeList,Start,End']);
   assert.equal(r.exitCode, 0, `sacct: ${r.stderr}`);
-  const secs = (t: string) => (t && t !== 'Unknown' ? Date.parse(`${t}Z`) / 1000 : NaN);
+  // sacct prints local time without a zone, which Date.parse reads as local time too
+  const secs = (t: string) => (t && t !== 'Unknown' ? Date.parse(t) / 1000 : NaN);
   return r.stdout
     .split('\n')
     .filter(Boolean)
