@@ -25,6 +25,7 @@ import { prepareSources, SourceVerificationError } from '../sources/prepare';
 import { PHASES, resolveSteps } from '../styles';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
+import { stepEndLine } from '../run-report/build-log';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -276,6 +277,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         argv: ['/bin/sh', '-e', '-c', `umask ${STEP_UMASK}\n${script}`],
         logFile,
       });
+      // The step's times, machine-readable, for the run report (src/run-report/build-log.ts).
+      await fs.appendFile(logFile, stepEndLine(phase, started, Date.now(), r.signal ?? r.exitCode));
       if (r.exitCode !== 0) {
         const tail = (await fs.readFile(logFile, 'utf8')).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
         throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}`);
