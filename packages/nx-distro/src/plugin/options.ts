@@ -32,6 +32,12 @@ export interface NxDistroPluginOptions {
    * reads for every command, `nx run-many -t build` included (docs/benchmarks-scale.md).
    */
   reproduceTargets?: boolean;
+  /**
+   * Whether every nx command that runs tasks writes the run report: one HTML page with the
+   * tasks' timeline per worker, the critical path and the totals, `<distDir>/run-report/latest.html`
+   * (and a copy named by the run's start; the newest 20 kept). Default `true`.
+   */
+  runReport?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -48,6 +54,7 @@ export function normalizeOptions(options: NxDistroPluginOptions | undefined): No
     fetchTimeoutSeconds: options?.fetchTimeoutSeconds ?? 30,
     fetchRetries: options?.fetchRetries ?? 2,
     reproduceTargets: options?.reproduceTargets ?? true,
+    runReport: options?.runReport ?? true,
   };
 }
 

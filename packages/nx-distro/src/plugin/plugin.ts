@@ -21,6 +21,7 @@ import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
 import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
 import { requestedConfiguration } from './requested-configuration';
+import { writeRunReport } from '../run-report/report';
 import { RECIPE_TAG, SYSTEM_PROJECT, systemProject } from './system-project';
 import { buildrootInput, pluginInputs, recipeTargets, toolchainInput, type TargetContext } from './targets';
 
@@ -54,6 +55,10 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     const reproduceTargets: unknown = rawOptions?.reproduceTargets;
     if (reproduceTargets !== undefined && typeof reproduceTargets !== 'boolean') {
       errors.push(['nx.json', new InputError('nx.json', 'plugins[nx-distro].options.reproduceTargets', `must be true or false, not ${JSON.stringify(reproduceTargets)}`, 'write true (the default) or false')]);
+    }
+    const runReport: unknown = rawOptions?.runReport;
+    if (runReport !== undefined && typeof runReport !== 'boolean') {
+      errors.push(['nx.json', new InputError('nx.json', 'plugins[nx-distro].options.runReport', `must be true or false, not ${JSON.stringify(runReport)}`, 'write true (the default) or false')]);
     }
     // A bad system target file must not hide the recipes' errors: both are read and reported
     // together; without valid targets no project is made.
@@ -187,14 +192,21 @@ export const preTasksExecution: PreTasksExecution<NxDistroPluginOptions> = (rawO
 /**
  * Nx's hook after a run: records every task's signature (its hash and the hash of each input,
  * Nx's `hashDetails`) in `<workspace data>/nx-distro-signatures`, which `nx-distro explain`
- * compares to say why a task missed the cache (docs/cache-keys.md). A failure to record is a
- * warning, never a failed run.
+ * compares to say why a task missed the cache (docs/cache-keys.md); then writes the run report,
+ * `<distDir>/run-report/latest.html` (src/run-report/report.ts; plugin option `runReport`).
+ * A failure of either is a warning, never a failed run.
  */
 export const postTasksExecution: PostTasksExecution<NxDistroPluginOptions> = (rawOptions, context) => {
+  const options = normalizeOptions(rawOptions);
   try {
-    const options = normalizeOptions(rawOptions);
     recordRun(signaturesDir(workspaceDataDirectory), context.workspaceRoot, options.targetsDir, Object.values(context.taskResults), context.endTime);
   } catch (e) {
     console.warn(`nx-distro: could not record the tasks' signatures for \`nx-distro explain\`: ${(e as Error).message}`);
+  }
+  if (!options.runReport) return;
+  try {
+    writeRunReport(context, options.distDir);
+  } catch (e) {
+    console.warn(`nx-distro: could not write the run report: ${(e as Error).message}`);
   }
 };
