@@ -77,9 +77,9 @@ async function render(page: Page, file: string): Promise<Rendered> {
   return rendered;
 }
 
-/** Nx's task graph of the command (`--graph=<file>.json`): task id -> ids it depends on. */
-async function nxTaskGraph(ws: TestWorkspace): Promise<Record<string, string[]>> {
-  const r = await ws.nx('run-many', '-t', 'build', `--parallel=${JOBS}`, '--graph=tmp/tasks.json');
+/** Nx's task graph of a command (`--graph=<file>.json`): task id -> ids it depends on. */
+async function nxTaskGraph(ws: TestWorkspace, command: readonly string[] = ['run-many', '-t', 'build', `--parallel=${JOBS}`]): Promise<Record<string, string[]>> {
+  const r = await ws.nx(...command, '--graph=tmp/tasks.json');
   assert.equal(r.exitCode, 0, r.all);
   const deps: Record<string, { id: string }[]> = ws.readJson('tmp/tasks.json').tasks.dependencies;
   return Object.fromEntries(Object.entries(deps).map(([id, list]) => [id, list.map((d) => d.id)]));
@@ -224,5 +224,40 @@ describe('the run report', { timeout: 1_800_000 }, () => {
     assert.equal(page.totals['cache-hits'], hits.length);
     assert.equal(page.rows['zbroken:build:x86_64'], 'failure', 'a failure is not cached: it ran again');
     assert.deepEqual(Object.keys(page.slowest), ['zbroken:build:x86_64'], 'only builds that ran are among the slowest');
+  });
+
+  it('after `nx run` too; none with the plugin option runReport: false; a value that is not a boolean refused', async (t) => {
+    if (!first) return t.skip('the first run did not complete');
+    const r = await ws.nx('run', 'zinfo:build', `--parallel=${JOBS}`);
+    assert.equal(r.exitCode, 0, r.all);
+    const line = /^nx-distro: run report \(timeline, critical path, totals\): dist\/run-report\/latest\.html \(kept as (\S+\.html)\)$/m.exec(r.all);
+    assert.ok(line, r.all.slice(-3000));
+    const graph = await nxTaskGraph(ws, ['run', 'zinfo:build', `--parallel=${JOBS}`]);
+    assert.deepEqual(Object.keys(graph).sort(), ['system:system-target:x86_64', 'zinfo:build:x86_64', 'zinfo:fetch', 'zlib:build:x86_64', 'zlib:fetch']);
+    const page = await shoot('nx-run', path.join(ws.root, 'dist', 'run-report', line[1]));
+    assert.deepEqual(Object.keys(page.rows).sort(), Object.keys(graph).sort());
+    assert.equal(page.totals['cache-hits'], 5);
+
+    const nxJson = ws.read('nx.json');
+    const withOption = (value: unknown) => {
+      const config = JSON.parse(nxJson);
+      config.plugins[0].options.runReport = value;
+      ws.write('nx.json', JSON.stringify(config));
+    };
+    try {
+      withOption(false);
+      const before = readdirSync(path.join(ws.root, 'dist', 'run-report')).sort();
+      const off = await ws.nx('run', 'zinfo:build');
+      assert.equal(off.exitCode, 0, off.all);
+      assert.doesNotMatch(off.all, /nx-distro: run report/);
+      assert.deepEqual(readdirSync(path.join(ws.root, 'dist', 'run-report')).sort(), before, 'no report written');
+      withOption('no');
+      const bad = await ws.nx('show', 'projects');
+      assert.notEqual(bad.exitCode, 0);
+      assert.match(bad.all, /nx\.json: plugins\[nx-distro\]\.options\.runReport: must be true or false, not "no"; write true \(the default\) or false/);
+      assert.doesNotMatch(bad.all, /^\s+at /m, 'no stack trace');
+    } finally {
+      ws.write('nx.json', nxJson);
+    }
   });
 });
