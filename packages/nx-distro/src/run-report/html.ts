@@ -212,7 +212,8 @@ function timelineSection(run: RunRecord, analysis: RunAnalysis, onPath: Readonly
   const barOf = (t: ReportTask) => {
     const lane = lanes.get(t.id)!;
     const x0 = x(t.start!);
-    const w = Math.max(2, x(t.end!) - x0);
+    // A cache hit lasts milliseconds: drawn a little wider so it stays visible.
+    const w = Math.max(t.cached ? 4 : 2, x(t.end!) - x0);
     return { x0, w, y: TOP + lane * ROW + (ROW - BAR) / 2, lane };
   };
   // The critical path's links (a task's end to the next one's start), under the bars.
