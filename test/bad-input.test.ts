@@ -105,6 +105,12 @@ describe('the bad-input corpus, every file reported in one run', () => {
     assert.deepEqual(problems, [], `${problems.join('\n')}\n--- output:\n${run.all.slice(0, 20000)}`);
   });
 
+  it('escapes every control character a file holds', () => {
+    // Values are quoted with control characters escaped (license-forged-line, t-forged-key,
+    // t-forged-set): no ANSI escape, carriage return or forged line reaches the output.
+    assert.doesNotMatch(run.all, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+
   it('names every bad file and no valid one, each error on one line, without a stack trace', () => {
     const files = cases.map((c) => c.file);
     const errorLines = run.all.split('\n').filter((l) => files.some((f) => l.includes(`${f}:`)));

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDependencyRef } from '../model/dependency-ref';
-import { InputError, InputErrors } from '../model/errors';
+import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
 import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
 import { packageFolder } from '../packages/layout';
@@ -25,7 +25,7 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
       const { name } = parseDependencyRef(entry);
       if (loaded.has(name)) continue;
       const root = projectRoots.get(name);
-      if (!root) throw new InputErrors([new InputError(r.file, '', `depends on "${name}", which is not a project of this workspace`, 'add the recipe or remove the entry')]);
+      if (!root) throw new InputErrors([new InputError(r.file, '', `depends on ${quote(name)}, which is not a project of this workspace`, 'add the recipe or remove the entry')]);
       const file = `${root}/${RECIPE_FILE}`;
       const next = loadRecipe(workspaceRoot, file, readFileSync(path.join(workspaceRoot, file), 'utf8'));
       loaded.set(name, next);
@@ -63,7 +63,7 @@ export function dependencyPackage(workspaceRoot: string, distDir: string, system
  */
 export function loadRecipeNamed(workspaceRoot: string, projectRoots: ReadonlyMap<string, string>, name: string, referrer: { file: string; field: string }): LoadedRecipe {
   const root = projectRoots.get(name);
-  if (!root) throw new InputErrors([new InputError(referrer.file, referrer.field, `no recipe "${name}" in this workspace`, 'add the recipe or remove the entry')]);
+  if (!root) throw new InputErrors([new InputError(referrer.file, referrer.field, `no recipe ${quote(name)} in this workspace`, 'add the recipe or remove the entry')]);
   const file = `${root}/${RECIPE_FILE}`;
   return loadRecipe(workspaceRoot, file, readFileSync(path.join(workspaceRoot, file), 'utf8'));
 }

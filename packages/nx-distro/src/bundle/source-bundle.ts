@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseDependencyRef } from '../model/dependency-ref';
+import { quote } from '../model/errors';
 import type { RecipeGraph } from '../model/graph';
 import { buildSpec, type LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
@@ -41,7 +42,7 @@ export function bundleOrder(graph: RecipeGraph, target: LoadedSystemTarget): str
   const roots = new Set<string>();
   for (const [setName, set] of Object.entries(t.package_sets)) {
     for (const name of set.packages) {
-      if (!graph.recipes.has(name)) throw new Error(`${target.file}: package_sets.${setName}.packages: "${name}" is not a recipe of this workspace; add it or remove the entry`);
+      if (!graph.recipes.has(name)) throw new Error(`${target.file}: package_sets.${setName}.packages: ${quote(name)} is not a recipe of this workspace; add it or remove the entry`);
       roots.add(name);
     }
   }

@@ -112,7 +112,7 @@ describe('rootfs and image from made-up packages (real pacman, mksquashfs)', { s
     const saved = sets.net.packages;
     sets.net.packages = ['nope'];
     try {
-      await assert.rejects(rootfs(path.join(tmp, 'rootfs-bad')), { message: 'targets/aarch64.yaml: package_sets.net.packages: nope: no package nope' });
+      await assert.rejects(rootfs(path.join(tmp, 'rootfs-bad')), { message: 'targets/aarch64.yaml: package_sets.net.packages: "nope": no package nope' });
     } finally {
       sets.net.packages = saved;
     }

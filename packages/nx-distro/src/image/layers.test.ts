@@ -83,7 +83,7 @@ describe('planLayers', () => {
   it('names the target file, the set and the package for a package that was not built', () => {
     assert.throws(() => planLayers({ base: { packages: ['busybox'] }, tools: { on: 'base', packages: ['nope'] } }, AVAILABLE, OPTS), (e: Error) => {
       assert.ok(e instanceof InputError);
-      assert.equal(e.message, 'targets/t.yaml: package_sets.tools.packages: nope: no package built (dist/t/packages/nope/); run nx run nope:build -c t');
+      assert.equal(e.message, 'targets/t.yaml: package_sets.tools.packages: "nope": no package built (dist/t/packages/nope/); run nx run nope:build -c t');
       return true;
     });
   });

@@ -1,4 +1,4 @@
-import { InputError } from '../model/errors';
+import { InputError, quote } from '../model/errors';
 
 /**
  * Which package goes into which layer of a layered image.
@@ -99,7 +99,7 @@ export function stackOrder(sets: Readonly<Record<string, { readonly on?: string 
  * @param sets `package_sets` of the target file, already checked by `loadSystemTargets`
  * @param available every package built for the target, at most one per name
  * @returns one plan per set in {@link stackOrder}
- * @throws InputError `<file>: package_sets.<set>.packages: <name>: <missing(name)>` for a named
+ * @throws InputError `<file>: package_sets.<set>.packages: "<name>": <missing(name)>` for a named
  *   package that was not built (the first one found)
  * @throws UnsatisfiedDependency when a needed package depends on something no built package provides
  */
@@ -126,7 +126,7 @@ export function planLayers(
     const roots: AvailablePackage[] = [];
     for (const name of sets[set].packages) {
       const p = byName.get(name);
-      if (!p) throw new InputError(options.file, `package_sets.${set}.packages`, `${name}: ${options.missing(name)}`);
+      if (!p) throw new InputError(options.file, `package_sets.${set}.packages`, `${quote(name)}: ${options.missing(name)}`);
       roots.push(p);
       explicit.add(p.name);
     }

@@ -1,4 +1,4 @@
-import { InputError } from './errors';
+import { InputError, quote } from './errors';
 import { parseDependencyRef } from './dependency-ref';
 import type { RecipeGraph } from './graph';
 import type { LoadedSystemTarget } from './system-target';
@@ -53,10 +53,10 @@ export function bootstrapToolchainErrors(systemTargets: readonly LoadedSystemTar
     if (t.kind !== 'bootstrap') continue;
     const listed = new Set(t.recipes);
     t.recipes.forEach((name, i) => {
-      if (!graph.recipes.has(name) && !brokenNames.has(name)) errors.push(new InputError(file, `toolchain.recipes[${i}]`, `no recipe "${name}"`, 'add recipes/<name>/recipe.yaml or remove the entry'));
+      if (!graph.recipes.has(name) && !brokenNames.has(name)) errors.push(new InputError(file, `toolchain.recipes[${i}]`, `no recipe ${quote(name)}`, 'add recipes/<name>/recipe.yaml or remove the entry'));
     });
     (t.runtime ?? []).forEach((name, i) => {
-      if (!listed.has(name)) errors.push(new InputError(file, `toolchain.runtime[${i}]`, `"${name}" is not one of toolchain.recipes`, `add it to toolchain.recipes or remove it here`));
+      if (!listed.has(name)) errors.push(new InputError(file, `toolchain.runtime[${i}]`, `${quote(name)} is not one of toolchain.recipes`, `add it to toolchain.recipes or remove it here`));
     });
     const missing = new Map<string, string>(); // dependency -> first build that needs it
     for (const name of t.recipes) {

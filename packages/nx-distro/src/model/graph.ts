@@ -1,4 +1,4 @@
-import { InputError } from './errors';
+import { InputError, quote } from './errors';
 import { buildSpec, type LoadedRecipe } from './recipe';
 import { nodeKey, parseDependencyRef } from './dependency-ref';
 
@@ -90,7 +90,7 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
   for (const [name, all] of duplicates) {
     for (const r of all) {
       const others = all.filter((o) => o !== r).map((o) => o.file);
-      errors.push(new InputError(r.file, 'name', `duplicate recipe name "${name}" (also ${others.join(', ')})`, 'rename one recipe and its folder'));
+      errors.push(new InputError(r.file, 'name', `duplicate recipe name ${quote(name)} (also ${others.join(', ')})`, 'rename one recipe and its folder'));
     }
     byName.delete(name);
   }
@@ -112,7 +112,7 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
         const ref = parseDependencyRef(entry);
         const target = byName.get(ref.name);
         if (ref.name === r.recipe.name && ref.stage === ownStage) {
-          errors.push(new InputError(r.file, `${field}[${i}]`, `"${entry}" depends on itself`, 'remove the entry (to build with an earlier build of itself, depend on a stage: name@stage1)'));
+          errors.push(new InputError(r.file, `${field}[${i}]`, `${quote(entry)} depends on itself`, 'remove the entry (to build with an earlier build of itself, depend on a stage: name@stage1)'));
           markBad(r.recipe.name, entry);
         } else if (!target) {
           if (brokenNames.has(ref.name) || duplicates.has(ref.name)) {
@@ -121,14 +121,14 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
           }
           const hint = closestName(ref.name, byName.keys());
           errors.push(
-            new InputError(r.file, `${field}[${i}]`, `unknown recipe "${ref.name}"`,
-              hint ? `did you mean "${hint}"? (or add recipes/${ref.name}/recipe.yaml)` : `add recipes/${ref.name}/recipe.yaml or fix the name`),
+            new InputError(r.file, `${field}[${i}]`, `unknown recipe ${quote(ref.name)}`,
+              hint ? `did you mean ${quote(hint)}? (or add recipes/${ref.name}/recipe.yaml)` : `add recipes/${ref.name}/recipe.yaml or fix the name`),
           );
           markBad(r.recipe.name, entry);
         } else if (ref.stage && !target.recipe.stages?.[ref.stage]) {
           const stages = Object.keys(target.recipe.stages ?? {});
           errors.push(
-            new InputError(r.file, `${field}[${i}]`, `recipe "${ref.name}" has no stage "${ref.stage}"`,
+            new InputError(r.file, `${field}[${i}]`, `recipe ${quote(ref.name)} has no stage ${quote(ref.stage)}`,
               stages.length ? `use one of: ${stages.map((s) => `${ref.name}@${s}`).join(', ')}` : `declare stages.${ref.stage} in ${target.file}`),
           );
           markBad(r.recipe.name, entry);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
-import { InputError, InputErrors } from './errors';
+import { InputError, InputErrors, quote } from './errors';
 import { distfileName } from '../sources/distfile';
 import { validateRecipeData } from './validate';
 import { parseYamlFile } from './yaml-file';
@@ -50,7 +50,7 @@ function checkLicense(file: string, index: number, expr: string): InputError | u
     return new InputError(
       file,
       `license[${index}]`,
-      `"${expr}" is not an SPDX license identifier or expression`,
+      `${quote(expr)} is not an SPDX license identifier or expression`,
       'use an id from https://spdx.org/licenses/ (e.g. GPL-2.0-or-later) or LicenseRef-<name>',
     );
   }
@@ -79,7 +79,7 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
   const folder = path.posix.basename(root);
   if (recipe.name !== folder) {
     errors.push(
-      new InputError(file, 'name', `"${recipe.name}" differs from the folder name "${folder}"`, `rename one to match`),
+      new InputError(file, 'name', `${quote(recipe.name)} differs from the folder name ${quote(folder)}`, `rename one to match`),
     );
   }
   recipe.license.forEach((l, i) => {
@@ -88,14 +88,14 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
   });
   (recipe.patches ?? []).forEach((p, i) => {
     if (p.file.split('/').includes('..')) {
-      errors.push(new InputError(file, `patches[${i}].file`, `"${p.file}" leaves ${root}/`, 'keep the patch file in the recipe folder and give its path without `..`'));
+      errors.push(new InputError(file, `patches[${i}].file`, `${quote(p.file)} leaves ${root}/`, 'keep the patch file in the recipe folder and give its path without `..`'));
     } else if (!existsSync(path.join(workspaceRoot, root, p.file))) {
-      errors.push(new InputError(file, `patches[${i}].file`, `"${p.file}" not found in ${root}/`, 'add the patch file beside recipe.yaml'));
+      errors.push(new InputError(file, `patches[${i}].file`, `${quote(p.file)} not found in ${root}/`, 'add the patch file beside recipe.yaml'));
     }
   });
   (recipe.patches ?? []).forEach((p, i) => {
     if (!isHttpUrl(p.upstream)) {
-      errors.push(new InputError(file, `patches[${i}].upstream`, `"${p.upstream}" is not a valid http(s) URL`, 'link the bug report or commit that carries the change'));
+      errors.push(new InputError(file, `patches[${i}].upstream`, `${quote(p.upstream)} is not a valid http(s) URL`, 'link the bug report or commit that carries the change'));
     }
   });
   const names = new Map<string, number>();
@@ -104,11 +104,11 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
     if (!name || name === '.' || name === '..') {
       errors.push(new InputError(file, `sources[${i}]`, 'the URL does not end with a file name', 'add `filename:`'));
     } else if (names.has(name)) {
-      errors.push(new InputError(file, `sources[${i}]`, `distfile name "${name}" is also used by sources[${names.get(name)}]`, 'give one of them another `filename:`'));
+      errors.push(new InputError(file, `sources[${i}]`, `distfile name ${quote(name)} is also used by sources[${names.get(name)}]`, 'give one of them another `filename:`'));
     } else names.set(name, i);
     const into = typeof s.extract === 'object' ? s.extract.into : undefined;
     if (into !== undefined && into.split('/').some((c) => c === '..')) {
-      errors.push(new InputError(file, `sources[${i}].extract.into`, `"${into}" leaves srcdir`, 'use a folder inside srcdir, without `..`'));
+      errors.push(new InputError(file, `sources[${i}].extract.into`, `${quote(into)} leaves srcdir`, 'use a folder inside srcdir, without `..`'));
     }
   });
   if (errors.length) throw new InputErrors(errors);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, InputErrors } from './errors';
+import { fieldKey, InputError, InputErrors, quote } from './errors';
 import { validateSystemTargetData } from './validate';
 import { parseYamlFile } from './yaml-file';
 import type { SystemTarget } from './target.generated';
@@ -25,9 +25,9 @@ function checkPackageSets(file: string, t: SystemTarget): InputError[] {
     if (name === 'base' && set.on !== undefined) {
       errors.push(new InputError(file, 'package_sets.base.on', 'the base set is stacked on nothing', 'remove `on:`'));
     } else if (name !== 'base' && set.on === undefined) {
-      errors.push(new InputError(file, `package_sets.${name}.on`, 'missing', 'name the set this one is stacked on (e.g. `on: base`)'));
+      errors.push(new InputError(file, `${fieldKey('package_sets', name)}.on`, 'missing', 'name the set this one is stacked on (e.g. `on: base`)'));
     } else if (set.on !== undefined && !(set.on in sets)) {
-      errors.push(new InputError(file, `package_sets.${name}.on`, `unknown set "${set.on}"`, `use one of: ${Object.keys(sets).join(', ')}`));
+      errors.push(new InputError(file, `${fieldKey('package_sets', name)}.on`, `unknown set ${quote(set.on)}`, `use one of: ${Object.keys(sets).join(', ')}`));
     }
   }
   // Every chain must reach base (no loop among sets).
@@ -39,7 +39,7 @@ function checkPackageSets(file: string, t: SystemTarget): InputError[] {
       cur = sets[cur].on;
     }
     if (cur && seen.has(cur)) {
-      errors.push(new InputError(file, `package_sets.${name}.on`, `sets are stacked in a loop (${[...seen, cur].join(' -> ')})`, 'stack every set on base eventually'));
+      errors.push(new InputError(file, `${fieldKey('package_sets', name)}.on`, `sets are stacked in a loop (${[...seen, cur].join(' -> ')})`, 'stack every set on base eventually'));
       break;
     }
   }
@@ -71,7 +71,7 @@ export function loadSystemTargets(workspaceRoot: string, dir: string): LoadedSys
     const name = entry.slice(0, -'.yaml'.length);
     const bytes = readFileSync(path.join(workspaceRoot, file));
     if (!NAME_PATTERN.test(name)) {
-      errors.push(new InputError(file, '', `"${name}" is not a valid configuration name`, 'rename the file with lower-case letters, digits, . _ -'));
+      errors.push(new InputError(file, '', `${quote(name)} is not a valid configuration name`, 'rename the file with lower-case letters, digits, . _ -'));
       continue;
     }
     let data: unknown;

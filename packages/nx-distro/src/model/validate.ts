@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import recipeSchema from './recipe.schema.json';
 import targetSchema from './target.schema.json';
-import { InputError } from './errors';
+import { fieldKey, InputError, quote } from './errors';
 import type { Recipe } from './recipe.generated';
 import type { SystemTarget } from './target.generated';
 
@@ -28,7 +28,7 @@ function fieldPath(instancePath: string): string {
   let out = '';
   for (const raw of instancePath.split('/').slice(1)) {
     const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    out += /^\d+$/.test(seg) ? `[${seg}]` : out ? `.${seg}` : seg;
+    out = /^\d+$/.test(seg) ? `${out}[${seg}]` : fieldKey(out, seg);
   }
   return out;
 }
@@ -41,9 +41,9 @@ function lastKey(field: string): string {
 const MAX_SHOWN = 60;
 
 /**
- * A value as JSON for a message, at most {@link MAX_SHOWN} characters. Walks the value only as far
- * as it shows: a YAML alias bomb (anchors nested ten deep, 10^10 elements) or a multi-MB string
- * costs no more than a small value.
+ * A value for a message, at most {@link MAX_SHOWN} characters: strings and keys {@link quote}d,
+ * the rest as JSON. Walks the value only as far as it shows: a YAML alias bomb (anchors nested
+ * ten deep, 10^10 elements) or a multi-MB string costs no more than a small value.
  */
 function describe(value: unknown): string {
   let out = '';
@@ -63,13 +63,13 @@ function describe(value: unknown): string {
       for (const k in v) {
         if (full()) break;
         if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
-        out += `${first ? '' : ','}${JSON.stringify(k.slice(0, MAX_SHOWN + 1))}:`;
+        out += `${first ? '' : ','}${quote(k, MAX_SHOWN)}:`;
         first = false;
         walk((v as Record<string, unknown>)[k]);
       }
       out += '}';
     } else if (typeof v === 'string') {
-      out += JSON.stringify(v.slice(0, MAX_SHOWN + 1));
+      out += quote(v, MAX_SHOWN);
     } else {
       out += JSON.stringify(v) ?? String(v);
     }
@@ -116,7 +116,7 @@ function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
         break;
       case 'additionalProperties': {
         const extra = (e.params as { additionalProperty: string }).additionalProperty;
-        field = field ? `${field}.${extra}` : extra;
+        field = fieldKey(field, extra);
         const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
         problem = 'unknown field';
         fix = allowed.length ? `remove it, or use one of: ${allowed.join(', ')}` : 'remove it';
@@ -127,8 +127,8 @@ function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
       }
       case 'pattern': {
         if (e.propertyName !== undefined) {
-          field = field ? `${field}.${e.propertyName}` : e.propertyName;
-          problem = `invalid key "${e.propertyName}"`;
+          field = fieldKey(field, e.propertyName);
+          problem = `invalid key ${quote(e.propertyName)}`;
           fix =
             lastKey(fieldPath(e.instancePath)) === 'stages'
               ? 'name stages stage1, stage2, ...'

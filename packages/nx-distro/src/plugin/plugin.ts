@@ -15,7 +15,7 @@ import { recordRun, signaturesDir } from '../explain/signatures';
 import { assertHostReady } from '../host/requirements';
 import { hostNeedsOfRun } from '../host/run-needs';
 import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstrap-toolchain';
-import { InputError, InputErrors } from '../model/errors';
+import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
 import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
 import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
@@ -70,7 +70,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
       for (const err of e.errors) errors.push([err.file, err]);
     }
     if (systemTargets && !systemTargets.some((t) => t.name === options.defaultSystemTarget)) {
-      const err = new InputError('nx.json', 'plugins[nx-distro].options.defaultSystemTarget', `no system target "${options.defaultSystemTarget}"`, `use one of: ${systemTargets.map((t) => t.name).join(', ')}`);
+      const err = new InputError('nx.json', 'plugins[nx-distro].options.defaultSystemTarget', `no system target ${quote(options.defaultSystemTarget)}`, `use one of: ${systemTargets.map((t) => t.name).join(', ')}`);
       errors.push(['nx.json', err]);
       systemTargets = undefined;
     }
@@ -138,7 +138,7 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     }
     if (graph.recipes.has(SYSTEM_PROJECT)) {
       const r = graph.recipes.get(SYSTEM_PROJECT)!;
-      errors.push([r.file, new InputError(r.file, 'name', `"${SYSTEM_PROJECT}" is the name of the project of the system targets`, 'rename the recipe')]);
+      errors.push([r.file, new InputError(r.file, 'name', `${quote(SYSTEM_PROJECT)} is the name of the project of the system targets`, 'rename the recipe')]);
     } else {
       const anchor = systemTargets.find((t) => t.name === options.defaultSystemTarget)!.file;
       results.push([anchor, { projects: { [options.targetsDir]: systemProject(options.targetsDir, ctx) } }]);

@@ -4,7 +4,7 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildrootSourcesList, hostAptSources, hostCodename } from '../../build/apt-sources';
 import { BUILDROOT_TARBALL, buildrootHostProblems, buildrootPackageList, makeBuildroot } from '../../build/buildroot';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
-import { InputError } from '../../model/errors';
+import { InputError, quote } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
 import { failOnInputError, pluginOptionsOf } from '../context';
 import type { BuildrootExecutorOptions } from './schema';
@@ -37,7 +37,7 @@ export default async function buildrootExecutor(options: BuildrootExecutorOption
     if (!suite) throw new InputError(loaded.file, 'buildroot.suite', 'missing, and the build machine has no VERSION_CODENAME in /etc/os-release', 'set the Debian suite, e.g. `suite: bookworm`');
     const sourcesList = buildrootSourcesList(hostAptSources(), suite, spec.debian_arch);
     if (!sourcesList) {
-      throw new InputError(loaded.file, 'buildroot.suite', `the build machine's apt sources (/etc/apt/sources.list, sources.list.d/) have no deb entry for "${suite}"`, `add one, or set buildroot.suite to a suite they name`);
+      throw new InputError(loaded.file, 'buildroot.suite', `the build machine's apt sources (/etc/apt/sources.list, sources.list.d/) have no deb entry for ${quote(suite)}`, `add one, or set buildroot.suite to a suite they name`);
     }
 
     const missing = buildrootHostProblems(spec.debian_arch, process.env.PATH ?? '');
