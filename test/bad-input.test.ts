@@ -105,6 +105,17 @@ describe('the bad-input corpus, every file reported in one run', () => {
     assert.deepEqual(problems, [], `${problems.join('\n')}\n--- output:\n${run.all.slice(0, 20000)}`);
   });
 
+  it('gives one line per problem: every line naming a bad file is one of its expected errors', () => {
+    // A failed `anyOf`/`oneOf` once added the failures of every branch and a line with the whole
+    // schema description (`toolchain.kind: ...; use "bootstrap"` for an external toolchain).
+    const lines = run.all.split('\n').map((l) => l.replace(/^[\s\-•>]+/, ''));
+    const unexpected: string[] = [];
+    for (const c of bad()) {
+      for (const l of lines.filter((x) => x.startsWith(`${c.file}: `))) if (!c.expect.some((re) => re.test(l))) unexpected.push(l);
+    }
+    assert.deepEqual(unexpected, []);
+  });
+
   it('escapes every control character a file holds', () => {
     // Values are quoted with control characters escaped (license-forged-line, t-forged-key,
     // t-forged-set): no ANSI escape, carriage return or forged line reaches the output.

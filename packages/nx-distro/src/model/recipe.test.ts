@@ -47,7 +47,7 @@ describe('loadRecipe', () => {
     ['bad dependency entry', `${GOOD}makedepends: [Gcc@1]\n`, /: makedepends\[0\]: invalid value "Gcc@1"; write a recipe name, or name@stageN/],
     ['bad stage name', `${GOOD}stages:\n  first: {}\n`, /: stages\.first: invalid key "first"; name stages stage1, stage2/],
     ['bad style', `${GOOD}style: cmake-ish\n`, /: style: invalid value "cmake-ish"; use one of: gnu-configure, make, none$/],
-    ['bad arch', `${GOOD}arch: all\n`, /: arch: invalid value "all"; expected: pacman arch names/],
+    ['bad arch', `${GOOD}arch: all\n`, /: arch: invalid value "all"; expected "any" or a list \(pacman arch names/],
     ['patch without upstream', `${GOOD}patches:\n  - file: fix.patch\n`, /: patches\[0\]: missing required field "upstream"/],
     ['patch upstream not a URL', `${GOOD}patches:\n  - file: fix.patch\n    upstream: see mailing list\n`, /: patches\[0\]\.upstream: invalid value "see mailing list"; give the http\(s\) link/],
     ['invalid YAML', 'name: zlib\n  version: [', /^recipes\/zlib\/recipe\.yaml: line 2 column 10: invalid YAML: bad indentation of a mapping entry$/],

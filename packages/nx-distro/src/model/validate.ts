@@ -21,6 +21,9 @@ const PATTERN_HINTS: Record<string, string> = {
   url: 'give an http, https or file URL',
   apt: 'write the Debian source package as NAME=VERSION, e.g. zlib=1:1.3.dfsg-3',
   triplet: 'give a GNU triplet such as aarch64-linux-gnu',
+  arch: 'give a pacman arch name such as x86_64 or aarch64',
+  into: 'give a folder inside srcdir, relative (no leading /)',
+  member: 'give the member path as the outer archive lists it, relative (no leading /)',
 };
 
 function fieldPath(instancePath: string): string {
@@ -83,17 +86,108 @@ function emptyFile(file: string, data: unknown, what: string): InputError[] {
   return data === undefined || data === null ? [new InputError(file, '', 'the file is empty', `write the ${what} (see docs/${what === 'recipe' ? 'recipe' : 'target'}-format.md)`)] : [];
 }
 
+/** A branch of an `anyOf`/`oneOf`, as far as the messages read it. */
+interface Branch {
+  type?: string;
+  const?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, { const?: unknown }>;
+}
+
+/** A branch in a few words (`"any"`, `a list`, `an object with kind "external"`), from the schema. */
+function branchInWords(b: Branch, tag: string | undefined): string {
+  if ('const' in b) return JSON.stringify(b.const);
+  if (b.enum) return b.enum.map((v) => JSON.stringify(v)).join(', ');
+  switch (b.type) {
+    case 'boolean':
+      return 'true, false';
+    case 'array':
+      return 'a list';
+    case 'object':
+      return tag ? `an object with ${tag} ${JSON.stringify(b.properties![tag].const)}` : `an object (${Object.keys(b.properties ?? {}).join(', ')})`;
+    default:
+      return b.type ? `a${/^[aeiou]/.test(b.type) ? 'n' : ''} ${b.type}` : 'a value';
+  }
+}
+
+/** The property that tells an `oneOf`'s object branches apart: one with a `const` in every branch (`kind`). */
+function discriminator(branches: readonly Branch[]): string | undefined {
+  if (!branches.every((b) => b.type === 'object' && b.properties)) return undefined;
+  return Object.keys(branches[0].properties!).find((k) => branches.every((b) => b.properties![k] && 'const' in b.properties![k]));
+}
+
+/** First sentence of a schema description, when it is short enough to help as a fix. */
+function shortDescription(desc: string | undefined): string | undefined {
+  const first = desc?.split(/(?<=\.)\s/)[0].replace(/\.$/, '');
+  return first && first.length <= 80 ? first : undefined;
+}
+
+/**
+ * Ajv reports a failed `anyOf`/`oneOf` with the failures of every branch; one problem should be
+ * one line, without the whole schema description. Each such failure becomes: the failures of
+ * the one branch the value was meant for (the branch its discriminator names, `kind:`, or the
+ * only branch whose type and constants it has), or else one line naming the alternatives.
+ * Failures inside a branch are found by their schema path (`<anyOf path>/<index>/...`).
+ * @returns the failures to report, and the lines already written for the alternatives replaced
+ */
+function resolveAlternatives(file: string, errors: ErrorObject[]): { errors: ErrorObject[]; lines: InputError[] } {
+  const dropped = new Set<ErrorObject>();
+  const lines: InputError[] = [];
+  const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').sort((a, b) => a.schemaPath.length - b.schemaPath.length);
+  for (const alt of alternatives) {
+    if (dropped.has(alt)) continue;
+    const branches = alt.schema as Branch[];
+    const of = (i: number) => errors.filter((x) => x.schemaPath.startsWith(`${alt.schemaPath}/${i}/`));
+    const perBranch = branches.map((_, i) => of(i));
+    if (perBranch.every((b) => !b.length)) continue; // a oneOf that more than one branch passed: the summary says it
+    const value = alt.data;
+    const field = fieldPath(alt.instancePath);
+    const keep = (i: number | undefined, line?: InputError) => {
+      perBranch.forEach((b, j) => j !== i && b.forEach((x) => dropped.add(x)));
+      if (i !== undefined) dropped.add(alt);
+      else if (line) {
+        dropped.add(alt);
+        lines.push(line);
+      }
+    };
+    const tag = discriminator(branches);
+    const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
+    if (tag && isObject) {
+      const named = (value as Record<string, unknown>)[tag];
+      const choices = branches.map((b) => String(b.properties![tag].const)).join(', ');
+      const i = branches.findIndex((b) => b.properties![tag].const === named);
+      if (named === undefined) keep(undefined, new InputError(file, field, `missing required field "${tag}"`, `add \`${tag}:\` (one of: ${choices})`));
+      else if (i < 0) keep(undefined, new InputError(file, fieldKey(field, tag), `invalid value ${describe(named)}`, `use one of: ${choices}`));
+      else keep(i);
+      continue;
+    }
+    const fits = perBranch.map((b) => !b.some((x) => x.instancePath === alt.instancePath && (x.keyword === 'type' || x.keyword === 'const' || x.keyword === 'enum')));
+    const fitting = fits.flatMap((f, i) => (f ? [i] : []));
+    if (fitting.length === 1) {
+      keep(fitting[0]);
+      continue;
+    }
+    const words = branches.map((b) => branchInWords(b, tag));
+    const expected = words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : words[0];
+    const desc = shortDescription((alt.parentSchema as { description?: string })?.description);
+    keep(undefined, new InputError(file, field, `invalid value ${describe(value)}`, `expected ${expected}${desc ? ` (${desc})` : ''}`));
+  }
+  return { errors: errors.filter((e) => !dropped.has(e)), lines };
+}
+
 /** Turns Ajv's errors into one {@link InputError} per faulty field (the most telling one). */
-function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
-  // anyOf/oneOf/if report their branch failures too; keep only the summary at that path.
-  const summarised = new Set(
-    errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.instancePath),
-  );
+function toInputErrors(file: string, all: ErrorObject[]): InputError[] {
+  const { errors, lines } = resolveAlternatives(file, all);
   const out: InputError[] = [];
   const seen = new Set<string>();
+  const add = (err: InputError) => {
+    if (!seen.has(err.message)) {
+      seen.add(err.message);
+      out.push(err);
+    }
+  };
   for (const e of errors) {
     if (e.keyword === 'if') continue;
-    if (summarised.has(e.instancePath) && e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue;
     let field = fieldPath(e.instancePath);
     const value = e.data; // Ajv's verbose mode gives the failing value
     let problem: string;
@@ -155,12 +249,9 @@ function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
         }
         break;
       case 'anyOf':
-      case 'oneOf': {
+      case 'oneOf':
         problem = `invalid value ${describe(value)}`;
-        const desc = (e.parentSchema as { description?: string })?.description;
-        fix = desc ? `expected: ${desc}` : undefined;
         break;
-      }
       case 'minimum':
       case 'maximum':
       case 'minItems':
@@ -172,12 +263,9 @@ function toInputErrors(file: string, errors: ErrorObject[]): InputError[] {
       default:
         problem = e.message ?? `fails ${e.keyword}`;
     }
-    const err = new InputError(file, field, problem, fix);
-    if (!seen.has(err.message)) {
-      seen.add(err.message);
-      out.push(err);
-    }
+    add(new InputError(file, field, problem, fix));
   }
+  for (const l of lines) add(l);
   return out;
 }
 
