@@ -116,10 +116,13 @@ describe('the bad-input corpus, every file reported in one run', () => {
     assert.deepEqual(unexpected, []);
   });
 
-  it('escapes every control character a file holds', () => {
+  it('escapes every control character a file holds and echoes no text of a file that failed to parse', () => {
     // Values are quoted with control characters escaped (license-forged-line, t-forged-key,
     // t-forged-set): no ANSI escape, carriage return or forged line reaches the output.
     assert.doesNotMatch(run.all, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+    // The files that are not a mapping or not YAML (top-level-scalar, yaml-unknown-tag,
+    // yaml-undefined-alias) hold this marker; nothing of their text is shown.
+    assert.doesNotMatch(run.all, /NEVER-ECHOED/);
   });
 
   it('names every bad file and no valid one, each error on one line, without a stack trace', () => {

@@ -52,7 +52,7 @@ describe('loadRecipe', () => {
     ['patch upstream not a URL', `${GOOD}patches:\n  - file: fix.patch\n    upstream: see mailing list\n`, /: patches\[0\]\.upstream: invalid value "see mailing list"; give the http\(s\) link/],
     ['invalid YAML', 'name: zlib\n  version: [', /^recipes\/zlib\/recipe\.yaml: line 2 column 10: invalid YAML: bad indentation of a mapping entry$/],
     ['unquoted all-digit sum', GOOD.replace(/sha256: \w+/, `sha256: ${'1234567890'.repeat(6)}1234`), /: sources\[0\]\.sha256: must be string, not [0-9.e+]+; quote the value/],
-    ['not a mapping', '- a\n- b\n', /: must be object, not \["a","b"\]$/],
+    ['not a mapping', '- a\n- b\n', /: must be object \(a mapping of fields\), not a list; write one `field: value` line per field$/],
     ['patch upstream without a host', `${GOOD}patches:\n  - file: fix.patch\n    upstream: https://\n`, /: patches\[0\]\.upstream: (invalid value|"https:\/\/" is not a valid http\(s\) URL)/],
     ['two sources with one file name', GOOD.replace('sources:\n', 'sources:\n  - url: https://mirror.example/zlib-1.3.1.tar.xz\n    sha256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'), /: sources\[1\]: distfile name "zlib-1\.3\.1\.tar\.xz" is also used by sources\[0\]; give one of them another `filename:`$/],
     ['URL without a file name', GOOD.replace('https://zlib.net/zlib-1.3.1.tar.xz', 'https://zlib.net/'), /: sources\[0\]: the URL does not end with a file name; add `filename:`$/],

@@ -81,6 +81,15 @@ function describe(value: unknown): string {
   return out.length > MAX_SHOWN ? `${out.slice(0, MAX_SHOWN - 3)}...` : out;
 }
 
+/** What kind of YAML value `v` is, in words, for a file that is not a mapping (its text is not shown). */
+function kindOf(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return 'a number';
+  if (typeof v === 'boolean') return 'true or false';
+  return typeof v;
+}
+
 /** The error for a file holding nothing (or only comments): a clearer line than "must be object". */
 function emptyFile(file: string, data: unknown, what: string): InputError[] {
   return data === undefined || data === null ? [new InputError(file, '', 'the file is empty', `write the ${what} (see docs/${what === 'recipe' ? 'recipe' : 'target'}-format.md)`)] : [];
@@ -243,6 +252,12 @@ function toInputErrors(file: string, all: ErrorObject[]): InputError[] {
         fix = `use ${describe((e.params as { allowedValue: unknown }).allowedValue)}`;
         break;
       case 'type':
+        if (e.instancePath === '' && (e.params as { type: string }).type === 'object') {
+          // The whole document is not a mapping: say what it is, never echo its text.
+          problem = `must be object (a mapping of fields), not ${kindOf(value)}`;
+          fix = 'write one `field: value` line per field';
+          break;
+        }
         problem = `must be ${(e.params as { type: string }).type}, not ${describe(value)}`;
         if ((e.params as { type: string }).type === 'string' && typeof value !== 'object') {
           fix = 'quote the value (YAML reads unquoted digits, true/false and dates as other types)';
