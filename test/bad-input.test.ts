@@ -8,7 +8,9 @@
 // design (nx/src/command-line/graph), then writes a partial graph and exits 0: checked to hold
 // no project of the plugin.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
@@ -50,6 +52,7 @@ const head = (name: string) => `name: ${name}\nversion: "1.0"\nrelease: 1\ndescr
 
 describe('the bad-input corpus, every file reported in one run', () => {
   let ws: TestWorkspace;
+  let outside: string;
   const cases: Case[] = [
     ...corpus(path.join(CORPUS, 'recipes'), 'recipes', (n) => n === 'recipe.yaml'),
     ...corpus(path.join(CORPUS, 'targets'), 'targets', (n) => n.endsWith('.yaml')),
@@ -68,11 +71,37 @@ describe('the bad-input corpus, every file reported in one run', () => {
     cases.push({ file: 'recipes/huge-file/recipe.yaml', expect: [/recipes\/huge-file\/recipe\.yaml: the file is 6\.0 MB; a recipe or system target file must be at most 1 MB/] });
     ws.write('targets/t-huge.yaml', `arch: x86_64\n${padding}`);
     cases.push({ file: 'targets/t-huge.yaml', expect: [/targets\/t-huge\.yaml: the file is 6\.0 MB; a recipe or system target file must be at most 1 MB/] });
+    // Files that are not regular files inside their own folder, made here (git keeps no FIFO,
+    // and a link's target must be outside the workspace): each is refused with one line naming
+    // it, and nothing behind a link is read (its marker never shows).
+    outside = mkdtempSync(path.join(tmpdir(), 'nx-distro-outside-'));
+    writeFileSync(path.join(outside, 'recipe.yaml'), `${head('link-recipe')}NEVER-ECHOED-secret: 1\n`);
+    mkdirSync(path.join(ws.root, 'recipes/link-recipe'));
+    symlinkSync(path.join(outside, 'recipe.yaml'), path.join(ws.root, 'recipes/link-recipe/recipe.yaml'));
+    cases.push({ file: 'recipes/link-recipe/recipe.yaml', expect: [/recipes\/link-recipe\/recipe\.yaml: is a symbolic link, not a regular file; replace it with a regular file/] });
+    const withPatch = (name: string, patch: string) => `${head(name)}patches:\n  - file: ${patch}\n    upstream: https://example.org/bug/1\n`;
+    ws.write('recipes/link-patch/recipe.yaml', withPatch('link-patch', 'shadow.patch'));
+    symlinkSync('/etc/shadow', path.join(ws.root, 'recipes/link-patch/shadow.patch'));
+    cases.push({ file: 'recipes/link-patch/recipe.yaml', expect: [/patches\[0\]\.file: "shadow\.patch": is a symbolic link, not a regular file; replace it/] });
+    mkdirSync(path.join(outside, 'patches'));
+    writeFileSync(path.join(outside, 'patches/fix.patch'), 'NEVER-ECHOED\n');
+    ws.write('recipes/link-patch-folder/recipe.yaml', withPatch('link-patch-folder', 'patches/fix.patch'));
+    symlinkSync(path.join(outside, 'patches'), path.join(ws.root, 'recipes/link-patch-folder/patches'));
+    cases.push({ file: 'recipes/link-patch-folder/recipe.yaml', expect: [/patches\[0\]\.file: "patches\/fix\.patch": recipes\/link-patch-folder\/patches is a symbolic link, not a folder; replace it/] });
+    ws.write('recipes/fifo-patch/recipe.yaml', withPatch('fifo-patch', 'fix.patch'));
+    execFileSync('mkfifo', [path.join(ws.root, 'recipes/fifo-patch/fix.patch')]);
+    cases.push({ file: 'recipes/fifo-patch/recipe.yaml', expect: [/patches\[0\]\.file: "fix\.patch": is a FIFO, not a regular file; replace it/] });
+    writeFileSync(path.join(outside, 't-link.yaml'), readFileSync(path.join(ws.root, 'targets/x86_64.yaml')));
+    symlinkSync(path.join(outside, 't-link.yaml'), path.join(ws.root, 'targets/t-link.yaml'));
+    cases.push({ file: 'targets/t-link.yaml', expect: [/targets\/t-link\.yaml: is a symbolic link, not a regular file; replace it/] });
     const started = Date.now();
     const r = await ws.nx('show', 'projects');
     run = { exitCode: r.exitCode, all: r.all, stdout: r.stdout, ms: Date.now() - started };
   });
-  after(() => ws.dispose());
+  after(() => {
+    ws.dispose();
+    rmSync(outside, { recursive: true, force: true });
+  });
 
   it('holds at least 50 malformed files, recipes and system targets', () => {
     assert.ok(bad().length >= 50, `${bad().length} cases`);
@@ -121,7 +150,7 @@ describe('the bad-input corpus, every file reported in one run', () => {
     // t-forged-set): no ANSI escape, carriage return or forged line reaches the output.
     assert.doesNotMatch(run.all, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
     // The files that are not a mapping or not YAML (top-level-scalar, yaml-unknown-tag,
-    // yaml-undefined-alias) hold this marker; nothing of their text is shown.
+    // yaml-undefined-alias) and the files behind links hold this marker; nothing of them is shown.
     assert.doesNotMatch(run.all, /NEVER-ECHOED/);
   });
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
-import { loadRecipe } from '../packages/nx-distro/src/model/recipe';
+import { readRecipe } from '../packages/nx-distro/src/model/recipe';
 import { prepareSources } from '../packages/nx-distro/src/sources/prepare';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
@@ -51,7 +51,7 @@ describe('fetch on the real recipes', () => {
   it("unpacks and patches every real recipe's sources (the Linux tree included)", async () => {
     for (const r of recipes) {
       const file = `recipes/${r.name}/recipe.yaml`;
-      const loaded = loadRecipe(ws.root, file, readFileSync(path.join(ws.root, file), 'utf8'));
+      const loaded = readRecipe(ws.root, file);
       const srcdir = path.join(ws.root, 'tmp', 'prepare-all', r.name);
       const prepared = await prepareSources(ws.root, loaded, path.join(ws.root, 'dist', 'sources', r.name), srcdir);
       assert.equal(prepared.distfiles.length, r.sources?.length ?? 0, r.name);
@@ -90,7 +90,7 @@ describe('fetch on the real recipes', () => {
   it('prepares srcdir: verified, unpacked, patched in order (lua and its two upstream fixes)', async () => {
     const file = 'recipes/lua/recipe.yaml';
     const srcdir = path.join(ws.root, 'tmp/prepare-lua');
-    const prepared = await prepareSources(ws.root, loadRecipe(ws.root, file, readFileSync(path.join(ws.root, file), 'utf8')), path.join(ws.root, 'dist/sources/lua'), srcdir);
+    const prepared = await prepareSources(ws.root, readRecipe(ws.root, file), path.join(ws.root, 'dist/sources/lua'), srcdir);
     assert.deepEqual(prepared.patches, ['recipes/lua/cve-2022-28805.patch', 'recipes/lua/cve-2022-33099.patch']);
     assert.match(readFileSync(path.join(srcdir, 'src/lparser.c'), 'utf8'), /luaK_exp2anyregup\(fs, var\);  \/\* but could be a constant \*\//);
     assert.ok(existsSync(path.join(srcdir, 'src/lua.c')) && existsSync(path.join(srcdir, 'Makefile')), 'lua-5.4.4/ stripped');

@@ -10,12 +10,12 @@
 // Exit 1 when any file could not be seeded (each failure is one line).
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { readFileSync, rmdirSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 import fg from 'fast-glob';
 
 const require = createRequire(import.meta.url);
 require('@swc-node/register');
-const { loadRecipe } = require('../packages/nx-distro/src/model/recipe.ts');
+const { readRecipe } = require('../packages/nx-distro/src/model/recipe.ts');
 const { RECIPE_GLOB } = require('../packages/nx-distro/src/plugin/plugin.ts');
 const { DEFAULT_HTTP } = require('../packages/nx-distro/src/sources/providers.ts');
 const { distfileRequest, fetchDistfile } = require('../packages/nx-distro/src/sources/fetch.ts');
@@ -34,7 +34,7 @@ let seeded = 0;
 for (const file of (await fg(RECIPE_GLOB, { cwd: root })).sort()) {
   let loaded;
   try {
-    loaded = loadRecipe(root, file, readFileSync(path.join(root, file), 'utf8'));
+    loaded = readRecipe(root, file);
   } catch (e) {
     console.error(e.message);
     failed++;

@@ -18,7 +18,7 @@
 // KEEP=1 keeps the work folder.
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,7 +27,7 @@ import { arg, check, hostLine, median, nx, root, sec, timed, workspace } from '.
 const require = createRequire(import.meta.url);
 require('@swc-node/register');
 const ts = (m) => require(path.join(root, 'packages/nx-distro/src', m));
-const { loadRecipe } = ts('model/recipe.ts');
+const { readRecipe } = ts('model/recipe.ts');
 const { loadSystemTargets } = ts('model/system-target.ts');
 const { buildEnvironment, SANDBOX } = ts('build/environment.ts');
 const { sourceDateEpoch } = ts('build/source-date-epoch.ts');
@@ -46,7 +46,7 @@ const work = path.resolve(root, arg('dir', 'tmp/bench-build-busybox'));
 const layout = arg('layout', 'repo');
 const ws = workspace(path.join(work, 'ws'), { store, layout });
 const recipeFile = `recipes/${name}/recipe.yaml`;
-const loaded = loadRecipe(ws.dir, recipeFile, readFileSync(path.join(ws.dir, recipeFile), 'utf8'));
+const loaded = readRecipe(ws.dir, recipeFile);
 const { recipe } = loaded;
 if ((recipe.makedepends ?? []).length) throw new Error(`${name} has makedepends; the by-hand side stages no sysroot, pick a recipe without`);
 const systemTarget = loadSystemTargets(ws.dir, 'targets').find((t) => t.name === target)?.target;

@@ -9,7 +9,7 @@
 // The first pass fills the store (cold: upstream URLs, then Debian source packages) and is
 // reported for information only.
 import { createRequire } from 'node:module';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa } from 'execa';
@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
 require('@swc-node/register');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const ts = (m) => require(path.join(root, 'packages/nx-distro/src', m));
-const { loadRecipe } = ts('model/recipe.ts');
+const { readRecipe } = ts('model/recipe.ts');
 const { RECIPE_GLOB } = ts('plugin/plugin.ts');
 const { DEFAULT_HTTP } = ts('sources/providers.ts');
 const { distfileRequest, fetchDistfile } = ts('sources/fetch.ts');
@@ -32,7 +32,7 @@ const store = new DistfilesStore(path.resolve(root, arg('store', 'tmp/bench-dist
 const outRoot = path.join(root, 'tmp', 'bench-fetch-out');
 const settings = { mirrors: [], http: DEFAULT_HTTP };
 
-const recipes = (await fg(RECIPE_GLOB, { cwd: root })).sort().map((f) => loadRecipe(root, f, readFileSync(path.join(root, f), 'utf8')));
+const recipes = (await fg(RECIPE_GLOB, { cwd: root })).sort().map((f) => readRecipe(root, f));
 const requests = recipes.map(({ file, recipe }) => ({
   name: recipe.name,
   sources: (recipe.sources ?? []).map((s, index) => distfileRequest(file, index, s)),

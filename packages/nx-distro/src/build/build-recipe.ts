@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildEnvironment, buildTriplet, SANDBOX } from './environment';
@@ -10,7 +10,7 @@ import { sourceDateEpoch } from './source-date-epoch';
 import { sha256File } from '../sources/hash';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
-import { buildSpec, loadRecipe } from '../model/recipe';
+import { buildSpec, readRecipe } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
 import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
@@ -134,7 +134,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const loadedTarget = loadTargetNamed(root, targetsDir, options.systemTarget);
     const target = loadedTarget.target;
     const recipeFile = options.recipe ?? recipeFileOf(context);
-    const loaded = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
+    const loaded = readRecipe(root, recipeFile);
     const { recipe } = loaded;
     const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
     const outDir = variation?.outDir ?? path.join(root, distDir, ...packageFolder(loadedTarget.name, what, recipe.toolchain));

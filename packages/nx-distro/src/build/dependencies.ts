@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
-import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
+import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
 import { packageFolder } from '../packages/layout';
 
 /**
@@ -27,7 +27,7 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
       const root = projectRoots.get(name);
       if (!root) throw new InputErrors([new InputError(r.file, '', `depends on ${quote(name)}, which is not a project of this workspace`, 'add the recipe or remove the entry')]);
       const file = `${root}/${RECIPE_FILE}`;
-      const next = loadRecipe(workspaceRoot, file, readFileSync(path.join(workspaceRoot, file), 'utf8'));
+      const next = readRecipe(workspaceRoot, file);
       loaded.set(name, next);
       queue.push(next);
     }
@@ -65,5 +65,5 @@ export function loadRecipeNamed(workspaceRoot: string, projectRoots: ReadonlyMap
   const root = projectRoots.get(name);
   if (!root) throw new InputErrors([new InputError(referrer.file, referrer.field, `no recipe ${quote(name)} in this workspace`, 'add the recipe or remove the entry')]);
   const file = `${root}/${RECIPE_FILE}`;
-  return loadRecipe(workspaceRoot, file, readFileSync(path.join(workspaceRoot, file), 'utf8'));
+  return readRecipe(workspaceRoot, file);
 }

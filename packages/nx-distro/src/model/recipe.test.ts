@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputErrors } from './errors';
-import { buildSpec, loadRecipe } from './recipe';
+import { buildSpec, loadRecipe, readRecipe } from './recipe';
 
 const FILE = 'recipes/zlib/recipe.yaml';
 const GOOD = `name: zlib
@@ -88,6 +89,29 @@ describe('loadRecipe', () => {
     assert.deepEqual(errorsOf(text, FILE, root), [
       'recipes/zlib/recipe.yaml: patches[1].file: "gone.patch" not found in recipes/zlib/; add the patch file beside recipe.yaml',
     ]);
+  });
+
+  it('refuses a patch that is a symbolic link (to /etc/shadow or beside it), a folder or a FIFO, and a linked recipe file', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-recipe-'));
+    mkdirSync(path.join(root, 'recipes/zlib/sub'), { recursive: true });
+    writeFileSync(path.join(root, 'recipes/zlib/ok.patch'), '');
+    symlinkSync('/etc/shadow', path.join(root, 'recipes/zlib/shadow.patch'));
+    symlinkSync('ok.patch', path.join(root, 'recipes/zlib/alias.patch'));
+    execFileSync('mkfifo', [path.join(root, 'recipes/zlib/fifo.patch')]);
+    const entries = ['shadow.patch', 'alias.patch', 'sub', '.', 'fifo.patch', 'ok.patch'];
+    const text = `${GOOD}patches:\n${entries.map((f, i) => `  - file: ${f}\n    upstream: https://github.com/madler/zlib/commit/${i}\n`).join('')}`;
+    const fix = 'replace it with a regular file inside the workspace (nx-distro reads no link, folder or special file on behalf of a recipe or system target)';
+    assert.deepEqual(errorsOf(text, FILE, root), [
+      `recipes/zlib/recipe.yaml: patches[0].file: "shadow.patch": is a symbolic link, not a regular file; ${fix}`,
+      `recipes/zlib/recipe.yaml: patches[1].file: "alias.patch": is a symbolic link, not a regular file; ${fix}`,
+      `recipes/zlib/recipe.yaml: patches[2].file: "sub": is a folder, not a regular file; ${fix}`,
+      `recipes/zlib/recipe.yaml: patches[3].file: ".": is a folder, not a regular file; ${fix}`,
+      `recipes/zlib/recipe.yaml: patches[4].file: "fifo.patch": is a FIFO, not a regular file; ${fix}`,
+    ]);
+    writeFileSync(path.join(root, 'outside.yaml'), GOOD);
+    symlinkSync(path.join(root, 'outside.yaml'), path.join(root, FILE));
+    assert.throws(() => readRecipe(root, FILE), (e: Error) => e instanceof InputErrors && e.message === `${FILE}: is a symbolic link, not a regular file; ${fix}`);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('reports every problem of a file in one pass', () => {

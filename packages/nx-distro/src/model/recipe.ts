@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
 import { InputError, InputErrors, quote } from './errors';
+import { describeProblem, INPUT_FILE_FIX, inputFileProblem, readInputFile } from './input-file';
 import { distfileName } from '../sources/distfile';
 import { validateRecipeData } from './validate';
 import { parseYamlFile } from './yaml-file';
@@ -58,7 +58,8 @@ function checkLicense(file: string, index: number, expr: string): InputError | u
 
 /**
  * Parses and validates one recipe file on its own: YAML syntax, recipe.schema.json, `name`
- * equal to the folder name, SPDX licenses, patch files present in the recipe folder.
+ * equal to the folder name, SPDX licenses, patch files present in the recipe folder as regular
+ * files (input-file.ts's rule: no link, folder or special file).
  * @param workspaceRoot absolute workspace root (used to check patch files)
  * @param file workspace-relative path of recipe.yaml
  * @param text the file's contents
@@ -89,8 +90,10 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
   (recipe.patches ?? []).forEach((p, i) => {
     if (p.file.split('/').includes('..')) {
       errors.push(new InputError(file, `patches[${i}].file`, `${quote(p.file)} leaves ${root}/`, 'keep the patch file in the recipe folder and give its path without `..`'));
-    } else if (!existsSync(path.join(workspaceRoot, root, p.file))) {
-      errors.push(new InputError(file, `patches[${i}].file`, `${quote(p.file)} not found in ${root}/`, 'add the patch file beside recipe.yaml'));
+    } else {
+      const problem = inputFileProblem(workspaceRoot, `${root}/${p.file}`);
+      if (problem?.what === 'not found') errors.push(new InputError(file, `patches[${i}].file`, `${quote(p.file)} not found in ${root}/`, 'add the patch file beside recipe.yaml'));
+      else if (problem) errors.push(new InputError(file, `patches[${i}].file`, `${quote(p.file)}: ${describeProblem(`${root}/${p.file}`, problem)}`, INPUT_FILE_FIX));
     }
   });
   (recipe.patches ?? []).forEach((p, i) => {
@@ -113,6 +116,25 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
   });
   if (errors.length) throw new InputErrors(errors);
   return { file, root, recipe };
+}
+
+/**
+ * Reads and validates one recipe file: the file is read under input-file.ts's rule (a regular
+ * file, no link on its way from the workspace root), then {@link loadRecipe}. What every reader
+ * of a recipe on disk calls (the plugin, the executors, the build's dependency walk).
+ * @param workspaceRoot absolute workspace root
+ * @param file workspace-relative path of recipe.yaml
+ * @throws {InputErrors} with every problem found in this file, the refused file included
+ */
+export function readRecipe(workspaceRoot: string, file: string): LoadedRecipe {
+  let bytes: Buffer;
+  try {
+    bytes = readInputFile(workspaceRoot, file);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputErrors([e]);
+    throw e;
+  }
+  return loadRecipe(workspaceRoot, file, bytes.toString('utf8'));
 }
 
 function isHttpUrl(text: string): boolean {

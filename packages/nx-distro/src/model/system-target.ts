@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fieldKey, InputError, InputErrors, quote } from './errors';
+import { readInputFile } from './input-file';
 import { validateSystemTargetData } from './validate';
 import { parseYamlFile } from './yaml-file';
 import type { SystemTarget } from './target.generated';
@@ -47,7 +48,8 @@ function checkPackageSets(file: string, t: SystemTarget): InputError[] {
 }
 
 /**
- * Reads and validates every `<dir>/*.yaml` system target.
+ * Reads and validates every `<dir>/*.yaml` system target, each under input-file.ts's rule (a
+ * regular file, no link on its way from the workspace root).
  * @param workspaceRoot absolute workspace root
  * @param dir workspace-relative folder of the target files (`targets`)
  * @returns targets sorted by name
@@ -69,14 +71,13 @@ export function loadSystemTargets(workspaceRoot: string, dir: string): LoadedSys
   for (const entry of entries) {
     const file = `${dir}/${entry}`;
     const name = entry.slice(0, -'.yaml'.length);
-    const bytes = readFileSync(path.join(workspaceRoot, file));
     if (!NAME_PATTERN.test(name)) {
       errors.push(new InputError(file, '', `${quote(name)} is not a valid configuration name`, 'rename the file with lower-case letters, digits, . _ -'));
       continue;
     }
     let data: unknown;
     try {
-      data = parseYamlFile(file, bytes.toString('utf8'));
+      data = parseYamlFile(file, readInputFile(workspaceRoot, file).toString('utf8'));
     } catch (e) {
       if (e instanceof InputError) {
         errors.push(e);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   AggregateCreateNodesError,
@@ -17,7 +16,7 @@ import { hostNeedsOfRun } from '../host/run-needs';
 import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstrap-toolchain';
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
-import { RECIPE_FILE, loadRecipe, type LoadedRecipe } from '../model/recipe';
+import { RECIPE_FILE, readRecipe, type LoadedRecipe } from '../model/recipe';
 import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
 import { requestedConfiguration } from './requested-configuration';
@@ -83,13 +82,16 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     try {
       files.forEach((file, i) => {
         const key = hashes[i];
+        // A hit is the parse of these very bytes, read earlier from a regular file (the key
+        // hashes the folder's content); a recipe since turned into a link to the same bytes is
+        // refused by every executor, which reads it again (readRecipe).
         const hit = cache.get(key);
         if (hit && hit.file === file) {
           loaded.push(hit);
           return;
         }
         try {
-          const r = loadRecipe(context.workspaceRoot, file, readFileSync(path.join(context.workspaceRoot, file), 'utf8'));
+          const r = readRecipe(context.workspaceRoot, file);
           cache.set(key, r);
           loaded.push(r);
         } catch (e) {

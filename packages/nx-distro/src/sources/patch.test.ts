@@ -8,10 +8,8 @@ import { applyPatches, PatchError } from './patch';
 let dir: string;
 let src: string;
 
-function patchFile(name: string, text: string): { file: string; name: string } {
-  const file = path.join(dir, name);
-  writeFileSync(file, text);
-  return { file, name: `recipes/demo/${name}` };
+function patchFile(name: string, text: string): { text: Buffer; name: string } {
+  return { text: Buffer.from(text), name: `recipes/demo/${name}` };
 }
 
 const GOOD = `--- a/hello.c

@@ -2,10 +2,13 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 
-/** One patch to apply: the recipe's `patches[index]` entry, resolved. */
+/** One patch to apply: the recipe's `patches[index]` entry, read. */
 export interface PatchRequest {
-  /** Absolute path of the patch file. */
-  readonly file: string;
+  /**
+   * The patch's bytes, read by the caller under input-file.ts's rule (GNU patch gets them on
+   * its standard input, so it opens no file of the recipe itself).
+   */
+  readonly text: Buffer;
   /** The name shown in messages: workspace-relative path (`recipes/musl/fix.patch`). */
   readonly name: string;
 }
@@ -38,8 +41,9 @@ export async function applyPatches(srcdir: string, patches: readonly PatchReques
   for (const p of patches) {
     const rej = path.join(path.dirname(srcdir), `.${path.basename(srcdir)}.${process.pid}.rej`);
     await fs.rm(rej, { force: true });
-    const r = await execa('patch', ['-p1', '--forward', '--batch', '--no-backup-if-mismatch', `--reject-file=${rej}`, '-i', p.file], {
+    const r = await execa('patch', ['-p1', '--forward', '--batch', '--no-backup-if-mismatch', `--reject-file=${rej}`], {
       cwd: srcdir,
+      input: p.text,
       reject: false,
       all: true,
       env: { LC_ALL: 'C' },

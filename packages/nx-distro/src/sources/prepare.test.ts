@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { InputError } from '../model/errors';
 import { recipe } from '../testing/recipes';
 import { prepareSources, SourceVerificationError } from './prepare';
 
@@ -45,6 +46,22 @@ describe('prepareSources with extract.member', () => {
     assert.deepEqual(readdirSync(srcdir), ['Makefile.in']);
     assert.equal(readFileSync(path.join(srcdir, 'Makefile.in'), 'utf8'), 'all:\n\ttrue\n');
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('outer') && f !== 'make-outer'), [], 'the outer archive unpacked aside is removed');
+  });
+
+  it('reads each patch as a regular file of the recipe folder: a patch turned into a link is refused, nothing of its target applied', async () => {
+    // The recipe was loaded with a regular fix.diff (the graph's check); a link put in its place
+    // since, to a file outside the workspace that would apply, is refused when the patch is read.
+    const ws = path.join(dir, 'ws-linked');
+    mkdirSync(path.join(ws, 'recipes/pkg'), { recursive: true });
+    writeFileSync(path.join(dir, 'outside.diff'), readFileSync(path.join(dir, 'ws/recipes/pkg/fix.diff')));
+    symlinkSync(path.join(dir, 'outside.diff'), path.join(ws, 'recipes/pkg/fix.diff'));
+    const srcdir = path.join(dir, 'src-linked');
+    await assert.rejects(prepareSources(ws, loaded('pkg-1.0-orig/pkg-1.0-dfsg.tar.xz'), distfiles, srcdir), (e: Error) => {
+      assert.ok(e instanceof InputError, e.message);
+      assert.match(e.message, /^recipes\/pkg\/recipe\.yaml: patches\[0\]\.file: "fix\.diff": is a symbolic link, not a regular file; replace it with a regular file/);
+      return true;
+    });
+    assert.equal(existsSync(srcdir), false);
   });
 
   it('refuses a member that is not an archive of the outer one, naming the file and field, and leaves no srcdir', async () => {

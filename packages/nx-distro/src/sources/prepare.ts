@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { describeProblem, INPUT_FILE_FIX, readInputFile } from '../model/input-file';
+import { InputError, quote } from '../model/errors';
 import type { LoadedRecipe } from '../model/recipe';
 import type { Source } from '../model/recipe.generated';
 import { distfileName } from './distfile';
@@ -48,6 +50,8 @@ export function extractSettings(source: Source): { extract: boolean; strip: numb
  * @param distfilesDir absolute folder holding the verified distfiles (the `fetch` output)
  * @param srcdir absolute folder to create; an existing one is replaced
  * @throws {SourceVerificationError} a distfile is missing or its sum differs from the recipe's
+ * @throws {InputError} a patch file is missing, or not a regular file inside the recipe folder
+ *   (input-file.ts's rule, checked again here: the recipe may have changed since the graph)
  * @throws {ArchiveError} an archive is unsafe or corrupt (extract.ts)
  * @throws {PatchError} a patch does not apply (patch.ts)
  */
@@ -92,7 +96,12 @@ export async function prepareSources(workspaceRoot: string, loaded: LoadedRecipe
       }
       distfiles.push(name);
     }
-    const patches = (recipe.patches ?? []).map((p) => ({ file: path.join(workspaceRoot, root, p.file), name: `${root}/${p.file}` }));
+    const patches = (recipe.patches ?? []).map((p, i) => {
+      const name = `${root}/${p.file}`;
+      const refuse = (problem: Parameters<typeof describeProblem>[1]) =>
+        new InputError(file, `patches[${i}].file`, `${quote(p.file)}: ${describeProblem(name, problem)}`, problem.what === 'not found' ? 'add the patch file beside recipe.yaml' : INPUT_FILE_FIX);
+      return { text: readInputFile(workspaceRoot, name, refuse), name };
+    });
     await applyPatches(scratch, patches);
     await fs.rm(srcdir, { recursive: true, force: true });
     await fs.rename(scratch, srcdir);

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../../model/errors';
-import { loadRecipe } from '../../model/recipe';
+import { readRecipe } from '../../model/recipe';
 import { publishDistfiles, type PublishedDistfile } from '../../sources/distfiles-output';
 import { distfileRequest, FetchError, fetchDistfile } from '../../sources/fetch';
 import { fetchSetup } from '../../sources/settings';
@@ -24,7 +23,7 @@ export default async function fetchExecutor(options: FetchExecutorOptions, conte
   let storeRoot = '';
   try {
     const recipeFile = options.recipe ?? recipeFileOf(context);
-    const { recipe } = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
+    const { recipe } = readRecipe(root, recipeFile);
     const { store, settings } = fetchSetup(root, pluginOptions);
     storeRoot = store.root;
     const published: PublishedDistfile[] = [];

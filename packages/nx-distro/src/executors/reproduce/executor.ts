@@ -1,10 +1,10 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } from '../../build/build-recipe';
 import { InputError } from '../../model/errors';
-import { loadRecipe } from '../../model/recipe';
+import { readRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { packageFolder } from '../../packages/layout';
 import { builtPackage, comparePackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
@@ -40,7 +40,7 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
   try {
     const loadedTarget = loadTargetNamed(root, targetsDir, options.systemTarget);
     const recipeFile = options.recipe ?? recipeFileOf(context);
-    const { recipe } = loadRecipe(root, recipeFile, readFileSync(path.join(root, recipeFile), 'utf8'));
+    const { recipe } = readRecipe(root, recipeFile);
     const checkDir = path.join(root, distDir, loadedTarget.name, 'reproduce', recipe.name, options.check);
     await fs.rm(checkDir, { recursive: true, force: true });
     await fs.mkdir(checkDir, { recursive: true });

@@ -1,4 +1,4 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
@@ -6,7 +6,7 @@ import { bundleOrder, buildScript, writeBundleTarball } from '../../bundle/sourc
 import { parseDependencyRef } from '../../model/dependency-ref';
 import { InputError, InputErrors } from '../../model/errors';
 import { buildRecipeGraph } from '../../model/graph';
-import { loadRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
+import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { distfileName } from '../../sources/distfile';
 import { sha256File } from '../../sources/hash';
@@ -36,7 +36,7 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
     for (const p of Object.values(context.projectsConfigurations.projects)) {
       const file = `${p.root}/${RECIPE_FILE}`;
       if (!p.tags?.includes('nx-distro:recipe')) continue;
-      recipes.push(loadRecipe(root, file, readFileSync(path.join(root, file), 'utf8')));
+      recipes.push(readRecipe(root, file));
     }
     const graph = buildRecipeGraph(recipes);
     if (graph.errors.length) throw new InputErrors([...graph.errors]);
