@@ -72,7 +72,7 @@ describe('fetch on the real recipes', () => {
     await execa('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: path.join(ws.root, 'dist', 'sources', 'musl') });
   });
 
-  it('refuses bytes whose sum differs from the recipe, names recipe, file and both sums, and stores nothing', async () => {
+  it('refuses bytes whose sum differs from the recipe, names recipe, file and the expected sum (a local file\'s own sum is not shown), and stores nothing', async () => {
     const musl = recipes.find((r) => r.name === 'musl')!.sources![0];
     const wrong = 'ab'.repeat(32);
     ws.write('recipes/badsum/recipe.yaml', [
@@ -81,7 +81,8 @@ describe('fetch on the real recipes', () => {
     ].join('\n'));
     const run = await ws.nx('run', 'badsum:fetch');
     assert.notEqual(run.exitCode, 0);
-    assert.match(run.all, new RegExp(`recipes/badsum/recipe\\.yaml: sources\\[0\\]: checksum mismatch for ${fileName(musl).replace(/\./g, '\\.')} from file://\\S+: expected sha256 ${wrong}, got ${musl.sha256}`));
+    assert.match(run.all, new RegExp(`recipes/badsum/recipe\\.yaml: sources\\[0\\]: checksum mismatch for ${fileName(musl).replace(/\./g, '\\.')} from file://\\S+: expected sha256 ${wrong}, got a file with another sum \\(a local file's sum is not shown`));
+    assert.ok(!run.all.includes(musl.sha256), 'the sum of a local file is not shown');
     assert.ok(!existsSync(path.join(ws.root, '.distfiles', 'by-sha256', wrong)));
     assert.ok(!existsSync(path.join(ws.root, 'dist', 'sources', 'badsum')));
     ws.remove('recipes/badsum');
@@ -114,8 +115,29 @@ describe('fetch on the real recipes', () => {
     }
   });
 
+  it("refuses a recipe's file: URL outside the workspace and localSourceDirs (file:///etc/shadow): one line with the fix, nothing stored", async () => {
+    ws.write('recipes/hostfile/recipe.yaml', [
+      'name: hostfile', 'version: "1.0"', 'release: 1', 'description: A recipe that reads a host file', 'license: [MIT]', 'homepage: https://example.org/',
+      'sources:', '  - url: file:///etc/shadow', `    sha256: ${'ab'.repeat(32)}`, '    filename: shadow.tar', '',
+    ].join('\n'));
+    try {
+      const run = await ws.nx('run', 'hostfile:fetch');
+      assert.notEqual(run.exitCode, 0);
+      assert.match(run.all, /recipes\/hostfile\/recipe\.yaml: sources\[0\]\.url: "file:\/\/\/etc\/shadow" is outside the workspace and the folders of the plugin option localSourceDirs \(symbolic links resolved\); move the file into the workspace, or add its folder to "localSourceDirs"/);
+      assert.doesNotMatch(run.all, /checksum mismatch|got [0-9a-f]{64}/);
+      assert.ok(!existsSync(path.join(ws.root, 'dist', 'sources', 'hostfile')));
+    } finally {
+      ws.remove('recipes/hostfile');
+    }
+  });
+
   it('refuses a malicious archive fetched with the right sum: one line, nothing written outside', async () => {
+    // The fixture is outside the workspace: its folder is allowed by the plugin option localSourceDirs.
     const evil = path.join(REPO_ROOT, 'test/fixtures/malicious-archives/dotdot-path.tar.bz2');
+    const nxJson = ws.read('nx.json');
+    const config = JSON.parse(nxJson);
+    config.plugins[0].options.localSourceDirs = [path.dirname(evil)];
+    ws.write('nx.json', JSON.stringify(config, null, 2));
     const sum = (await execa('sha256sum', [evil])).stdout.split(' ')[0];
     ws.write('recipes/evil/recipe.yaml', [
       'name: evil', 'version: "1.0"', 'release: 1', 'description: A recipe whose tarball escapes', 'license: [MIT]', 'homepage: https://example.org/',
@@ -130,6 +152,7 @@ describe('fetch on the real recipes', () => {
       assert.ok(!existsSync(path.join(ws.root, 'tmp/build/x86_64/evil/src')));
     } finally {
       ws.remove('recipes/evil');
+      ws.write('nx.json', nxJson);
     }
   });
 

@@ -21,6 +21,13 @@ export interface NxDistroPluginOptions {
    * `NX_DISTRO_MIRRORS` (space-separated, like GENTOO_MIRRORS) replaces the list. Default none.
    */
   mirrors?: string[];
+  /**
+   * Folders outside the workspace that a recipe's `file:` source URL may point into (absolute, or
+   * relative to the workspace root), e.g. a local tarball archive. A `file:` URL must resolve,
+   * symbolic links included, inside the workspace or one of these; anything else is refused
+   * (a recipe may come from a pull request). Default none.
+   */
+  localSourceDirs?: string[];
   /** Seconds without a byte before an http(s) download attempt is aborted. Default 30. */
   fetchTimeoutSeconds?: number;
   /** Further attempts after a transient http(s) failure. Default 2. */
@@ -51,6 +58,7 @@ export function normalizeOptions(options: NxDistroPluginOptions | undefined): No
     distDir: stripSlashes(options?.distDir ?? 'dist'),
     distfilesDir: options?.distfilesDir ?? '',
     mirrors: options?.mirrors ?? [],
+    localSourceDirs: options?.localSourceDirs ?? [],
     fetchTimeoutSeconds: options?.fetchTimeoutSeconds ?? 30,
     fetchRetries: options?.fetchRetries ?? 2,
     reproduceTargets: options?.reproduceTargets ?? true,

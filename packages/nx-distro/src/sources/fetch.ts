@@ -1,8 +1,9 @@
 import { promises as fs } from 'node:fs';
+import { InputError, quote } from '../model/errors';
 import type { Source } from '../model/recipe.generated';
 import { distfileName, sourceUrls } from './distfile';
 import { sha256File, type Sha256 } from './hash';
-import { aptCandidate, mirrorCandidates, ProviderError, urlCandidate, type Candidate, type HttpSettings } from './providers';
+import { aptCandidate, localSourcePath, mirrorCandidates, ProviderError, urlCandidate, type Candidate, type HttpSettings } from './providers';
 import type { DistfilesStore } from './store';
 
 /** One distfile to make available: a recipe's `sources[index]` entry, resolved. */
@@ -17,6 +18,8 @@ export interface DistfileRequest {
   readonly sha256: Sha256;
   /** The recipe's URLs, in order. */
   readonly urls: readonly string[];
+  /** Whether they are the recipe's `urls` list (field `urls[j]` in messages) rather than its `url`. */
+  readonly urlsList?: boolean;
   /** Debian source package `NAME=VERSION` whose orig tarball is this file, if any. */
   readonly apt?: string;
 }
@@ -26,7 +29,7 @@ export interface DistfileRequest {
  * @param recipeFile workspace-relative recipe file, for messages
  */
 export function distfileRequest(recipeFile: string, index: number, source: Source): DistfileRequest {
-  return { recipeFile, index, filename: distfileName(source), sha256: source.sha256, urls: sourceUrls(source), apt: source.apt };
+  return { recipeFile, index, filename: distfileName(source), sha256: source.sha256, urls: sourceUrls(source), urlsList: source.url === undefined, apt: source.apt };
 }
 
 /** Where to look besides the store. */
@@ -36,6 +39,12 @@ export interface FetchSettings {
   readonly http: HttpSettings;
   /** Try the `apt` provider (default true). */
   readonly apt?: boolean;
+  /**
+   * Absolute folders a recipe's `file:` URL may point into, symbolic links resolved: the
+   * workspace root and the plugin option `localSourceDirs` (sources/settings.ts). Default none:
+   * every `file:` URL of a recipe is refused.
+   */
+  readonly localRoots?: readonly string[];
 }
 
 /** How a distfile was obtained. */
@@ -50,7 +59,8 @@ export interface FetchOutcome {
 
 /**
  * Why a distfile could not be made available. `message` is one line naming the recipe file, the
- * `sources` entry, the file and, for a checksum mismatch, the expected and actual sums.
+ * `sources` entry, the file and, for a checksum mismatch, the expected and (for a download) the
+ * actual sum.
  */
 export class FetchError extends Error {
   constructor(message: string) {
@@ -64,9 +74,12 @@ export class FetchError extends Error {
  * re-verified (a corrupt file is removed and fetched again); otherwise the providers are tried in
  * order — mirrors, the recipe's URLs, then Debian's source package — each download going to a
  * temporary file that is renamed into the store only when its sha256 matches. Bytes with the
- * wrong sum are deleted at once and never used.
+ * wrong sum are deleted at once and never used. A recipe's `file:` URL must resolve inside
+ * `settings.localRoots` ({@link localSourcePath}); that is checked first, store hit or not.
  * @param log receives one line per notable event (store hit, corrupt file, mismatch, download)
  * @throws {FetchError} when no provider yields the right bytes
+ * @throws {InputError} `<recipe>: sources[i].url: "file:///etc/shadow" is outside the workspace
+ *   and localSourceDirs (...); <fix>` for a `file:` URL that resolves anywhere else
  */
 export async function fetchDistfile(
   store: DistfilesStore,
@@ -75,6 +88,16 @@ export async function fetchDistfile(
   log: (line: string) => void = () => undefined,
 ): Promise<FetchOutcome> {
   const where = `${req.recipeFile}: sources[${req.index}]`;
+  const localRoots = settings.localRoots ?? [];
+  req.urls.forEach((u, j) => {
+    if (!u.startsWith('file:') || localSourcePath(u, localRoots)) return;
+    throw new InputError(
+      req.recipeFile,
+      `sources[${req.index}].${(req.urlsList ?? req.urls.length > 1) ? `urls[${j}]` : 'url'}`,
+      `${quote(u, 200)} is outside the workspace and the folders of the plugin option localSourceDirs (symbolic links resolved)`,
+      'move the file into the workspace, or add its folder to "localSourceDirs" of the nx-distro plugin in nx.json',
+    );
+  });
   return store.withLock(req.sha256, async () => {
     const hit = await store.lookup(req.sha256, req.filename, (file, actual) =>
       log(`${req.filename}: stored copy ${file} is corrupt (sha256 ${actual}, expected ${req.sha256}); removed, fetching again`),
@@ -83,7 +106,7 @@ export async function fetchDistfile(
 
     const candidates: Candidate[] = [];
     for (const m of settings.mirrors) candidates.push(...mirrorCandidates(m, req.sha256, req.filename, settings.http));
-    for (const u of req.urls) candidates.push(urlCandidate(u, settings.http));
+    for (const u of req.urls) candidates.push(urlCandidate(u, settings.http, localRoots));
     if (req.apt && settings.apt !== false) candidates.push(aptCandidate(req.apt));
 
     const failures: string[] = [];
@@ -94,7 +117,9 @@ export async function fetchDistfile(
         await c.retrieve(temp, req.sha256);
         const actual = await sha256File(temp);
         if (actual !== req.sha256) {
-          const line = `checksum mismatch for ${req.filename} from ${c.label}: expected sha256 ${req.sha256}, got ${actual}`;
+          // The sum of a local file is not shown: it may be any file of the workspace.
+          const got = c.local ? 'got a file with another sum (a local file\'s sum is not shown: `sha256sum` it)' : `got ${actual}`;
+          const line = `checksum mismatch for ${req.filename} from ${c.label}: expected sha256 ${req.sha256}, ${got}`;
           log(`${line}; the bytes were deleted`);
           mismatches.push(line);
           continue;

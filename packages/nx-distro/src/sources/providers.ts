@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { constants, createReadStream, createWriteStream, promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,11 @@ import { sha256File, type Sha256 } from './hash';
 export interface Candidate {
   /** Where the bytes come from, for logs and errors: a URL, a mirror path, `apt musl=1.2.3-1`. */
   readonly label: string;
+  /**
+   * The bytes are a local file a recipe names (a `file:` URL), not a download: a checksum
+   * mismatch does not show their sum (it could be the sum of a secret of the workspace).
+   */
+  readonly local?: boolean;
   /**
    * Writes the bytes to `tempFile` (absolute, in the store's tmp folder).
    * @throws {ProviderError} when this candidate cannot provide the file
@@ -45,13 +50,55 @@ export interface HttpSettings {
 export const DEFAULT_HTTP: HttpSettings = { idleTimeoutSeconds: 30, retries: 2, retryDelayMs: 1000 };
 
 /**
+ * The real path (every symbolic link resolved) of `file`, or of its deepest existing folder
+ * with the rest appended when it does not exist (so a missing file behind a linked folder is
+ * judged by where the folder points).
+ * @param file absolute path
+ */
+export function resolvedPath(file: string): string {
+  const rest: string[] = [];
+  let cur = path.resolve(file);
+  for (;;) {
+    try {
+      return path.join(realpathSync(cur), ...rest);
+    } catch {
+      const up = path.dirname(cur);
+      if (up === cur) return path.join(cur, ...rest);
+      rest.unshift(path.basename(cur));
+      cur = up;
+    }
+  }
+}
+
+/**
+ * Whether a recipe's `file:` URL may be read: its path, symbolic links resolved, lies inside one
+ * of `roots` (also resolved): the workspace and the plugin option `localSourceDirs`. Anything
+ * else (`file:///etc/shadow`, a link in the workspace to a host file) would copy a host file into
+ * the distfiles store, the fetch output and so the remote cache.
+ * @param url the recipe's `file:` URL
+ * @param roots absolute folders
+ * @returns the resolved path to read, or `undefined` when it is outside every root
+ */
+export function localSourcePath(url: string, roots: readonly string[]): string | undefined {
+  const real = resolvedPath(fileURLToPath(url));
+  const inside = (root: string) => {
+    const rel = path.relative(resolvedPath(root), real);
+    return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  };
+  return roots.some(inside) ? real : undefined;
+}
+
+/**
  * A candidate for one URL: `http:`/`https:` (Node's fetch, following redirects) or `file:`.
  * Like wget, a host that does not resolve, a refused connection or a 4xx answer is not retried;
  * timeouts, resets and 5xx/408/429 answers are, with exponential back-off.
+ * @param localRoots for a recipe's URL: the folders a `file:` URL must resolve into
+ *   ({@link localSourcePath}); the candidate is then {@link Candidate.local}. Undefined for a
+ *   mirror's URL (the user's own configuration: read as it is).
  */
-export function urlCandidate(url: string, http: HttpSettings = DEFAULT_HTTP): Candidate {
+export function urlCandidate(url: string, http: HttpSettings = DEFAULT_HTTP, localRoots?: readonly string[]): Candidate {
   const parsed = new URL(url);
-  if (parsed.protocol === 'file:') return fileCandidate(fileURLToPath(parsed), url);
+  if (parsed.protocol === 'file:') return localRoots ? recipeFileCandidate(url, localRoots) : fileCandidate(fileURLToPath(parsed), url);
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new ProviderError(`${url}: unsupported URL scheme ${parsed.protocol} (use http, https or file)`, 'error');
   }
@@ -110,6 +157,35 @@ export function fileCandidate(file: string, label = file): Candidate {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new ProviderError(`${label}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, code === 'ENOENT' ? 'missing' : 'error');
+      }
+    },
+  };
+}
+
+/**
+ * A candidate for a recipe's `file:` URL: checked again when it is read ({@link localSourcePath},
+ * the path resolved), then opened with `O_NOFOLLOW | O_NONBLOCK` and checked with fstat to be a
+ * regular file (a FIFO would hang the fetch, a device never end).
+ */
+function recipeFileCandidate(url: string, roots: readonly string[]): Candidate {
+  return {
+    label: url,
+    local: true,
+    async retrieve(tempFile) {
+      const real = localSourcePath(url, roots);
+      if (!real) throw new ProviderError(`${url}: outside the workspace and localSourceDirs`, 'error');
+      let handle: fs.FileHandle;
+      try {
+        handle = await fs.open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new ProviderError(`${url}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, code === 'ENOENT' ? 'missing' : 'error');
+      }
+      try {
+        if (!(await handle.stat()).isFile()) throw new ProviderError(`${url}: not a regular file`, 'error');
+        await pipeToNewFile([handle.createReadStream({ autoClose: false })], tempFile);
+      } finally {
+        await handle.close();
       }
     },
   };
