@@ -64,6 +64,20 @@ describe('prepareSources with extract.member', () => {
     assert.equal(existsSync(srcdir), false);
   });
 
+  it('never follows a distfile that is a link (to a host file): refused without its sum', async () => {
+    const linked = path.join(dir, 'distfiles-linked');
+    mkdirSync(linked);
+    symlinkSync('/etc/passwd', path.join(linked, 'pkg_1.0.orig.tar.gz'));
+    const srcdir = path.join(dir, 'src-linked-distfile');
+    await assert.rejects(prepareSources(path.join(dir, 'ws'), loaded('pkg-1.0-orig/pkg-1.0-dfsg.tar.xz'), linked, srcdir), (e: Error) => {
+      assert.ok(e instanceof SourceVerificationError, e.message);
+      assert.match(e.message, /^recipes\/pkg\/recipe\.yaml: sources\[0\]: \S+pkg_1\.0\.orig\.tar\.gz is not a regular file; refusing to use it/);
+      assert.ok(!e.message.includes(sha256('/etc/passwd')), e.message);
+      return true;
+    });
+    assert.equal(existsSync(srcdir), false);
+  });
+
   it('refuses a member that is not an archive of the outer one, naming the file and field, and leaves no srcdir', async () => {
     const srcdir = path.join(dir, 'src-bad');
     for (const member of ['pkg-1.0-orig/missing.tar.xz', 'pkg-1.0-orig/other.tar.xz', '../pkg_1.0.orig.tar.gz']) {

@@ -7,7 +7,7 @@ import type { LoadedRecipe } from '../model/recipe';
 import type { Source } from '../model/recipe.generated';
 import { distfileName } from './distfile';
 import { detectArchive, extractArchive } from './extract';
-import { sha256File } from './hash';
+import { distfileSha256 } from './hash';
 import { applyPatches } from './patch';
 
 /** A source file of a prepared tree that is not what the recipe says. */
@@ -49,7 +49,8 @@ export function extractSettings(source: Source): { extract: boolean; strip: numb
  * @param workspaceRoot absolute workspace root (patch files are relative to the recipe folder in it)
  * @param distfilesDir absolute folder holding the verified distfiles (the `fetch` output)
  * @param srcdir absolute folder to create; an existing one is replaced
- * @throws {SourceVerificationError} a distfile is missing or its sum differs from the recipe's
+ * @throws {SourceVerificationError} a distfile is missing, not a regular file (never followed) or
+ *   its sum differs from the recipe's
  * @throws {InputError} a patch file is missing, or not a regular file inside the recipe folder
  *   (input-file.ts's rule, checked again here: the recipe may have changed since the graph)
  * @throws {ArchiveError} an archive is unsafe or corrupt (extract.ts)
@@ -64,10 +65,11 @@ export async function prepareSources(workspaceRoot: string, loaded: LoadedRecipe
     for (const [i, source] of (recipe.sources ?? []).entries()) {
       const name = distfileName(source);
       const distfile = path.join(distfilesDir, name);
-      const actual = await sha256File(distfile).catch(() => null);
-      if (actual === null) throw new SourceVerificationError(`${file}: sources[${i}]: ${name} is missing from ${distfilesDir}; run the recipe's fetch target first`);
-      if (actual !== source.sha256) {
-        throw new SourceVerificationError(`${file}: sources[${i}]: ${distfile} has sha256 ${actual}, expected ${source.sha256}; refusing to use it (run fetch again)`);
+      const actual = await distfileSha256(distfile);
+      if (actual.kind === 'missing') throw new SourceVerificationError(`${file}: sources[${i}]: ${name} is missing from ${distfilesDir}; run the recipe's fetch target first`);
+      if (actual.kind !== 'file') throw new SourceVerificationError(`${file}: sources[${i}]: ${distfile} is not a regular file; refusing to use it (run fetch again)`);
+      if (actual.sha256 !== source.sha256) {
+        throw new SourceVerificationError(`${file}: sources[${i}]: ${distfile} has sha256 ${actual.sha256}, expected ${source.sha256}; refusing to use it (run fetch again)`);
       }
       const how = extractSettings(source);
       const kind = how.extract ? await detectArchive(distfile) : null;

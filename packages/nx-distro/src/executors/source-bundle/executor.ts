@@ -9,7 +9,7 @@ import { buildRecipeGraph } from '../../model/graph';
 import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { distfileName } from '../../sources/distfile';
-import { sha256File } from '../../sources/hash';
+import { distfileSha256 } from '../../sources/hash';
 import { failOnInputError, pluginOptionsOf } from '../context';
 import type { SourceBundleExecutorOptions } from './schema';
 
@@ -62,9 +62,10 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
       for (const [i, source] of (loaded.recipe.sources ?? []).entries()) {
         const file = distfileName(source);
         const from = path.join(root, distDir, 'sources', name, file);
-        const actual = await sha256File(from).catch(() => undefined);
-        if (actual !== source.sha256) {
-          throw new InputError(loaded.file, `sources[${i}]`, actual ? `${path.relative(root, from)} has sha256 ${actual}, not ${source.sha256}` : `${path.relative(root, from)} is missing`, `run \`nx run ${name}:fetch\` (system:source-bundle depends on every fetch)`);
+        const actual = await distfileSha256(from);
+        if (actual.kind !== 'file' || actual.sha256 !== source.sha256) {
+          const problem = actual.kind === 'file' ? `has sha256 ${actual.sha256}, not ${source.sha256}` : actual.kind === 'missing' ? 'is missing' : 'is not a regular file';
+          throw new InputError(loaded.file, `sources[${i}]`, `${path.relative(root, from)} ${problem}`, `run \`nx run ${name}:fetch\` (system:source-bundle depends on every fetch)`);
         }
         await fs.link(from, path.join(tree, 'distfiles', file)).catch(() => fs.copyFile(from, path.join(tree, 'distfiles', file)));
         sums.push(`${source.sha256}  ${file}`);
