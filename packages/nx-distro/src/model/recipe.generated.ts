@@ -101,7 +101,7 @@ export interface Source {
    */
   urls?: [string, ...string[]];
   /**
-   * Name of the distfile; defaults to the last path segment of the first URL.
+   * Name of the distfile; defaults to the last path segment of the first URL, percent-decoded, which must then be a file name too: one path segment (no `/`, not `.` or `..`) without whitespace or control characters.
    */
   filename?: string;
   /**

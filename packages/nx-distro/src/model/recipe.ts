@@ -3,11 +3,15 @@ import parseSpdx from 'spdx-expression-parse';
 import { InputError, InputErrors, quote } from './errors';
 import { describeProblem, INPUT_FILE_FIX, inputFileProblem, readInputFile } from './input-file';
 import { distfileName } from '../sources/distfile';
+import recipeSchema from './recipe.schema.json';
 import { validateRecipeData } from './validate';
 import { parseYamlFile } from './yaml-file';
 import type { Recipe, Stage } from './recipe.generated';
 
 export type { Recipe, Stage } from './recipe.generated';
+
+/** What a distfile's name must match: the schema's `filename` pattern, for names taken from a URL too. */
+const DISTFILE_NAME = new RegExp(recipeSchema.definitions.source.properties.filename.pattern, 'u');
 
 /** File name of a recipe inside its folder. */
 export const RECIPE_FILE = 'recipe.yaml';
@@ -103,9 +107,11 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
   });
   const names = new Map<string, number>();
   (recipe.sources ?? []).forEach((s, i) => {
+    // A name taken from the URL passes the schema's rule for `filename` too (`..%2F..%2Fx`
+    // decodes to `../../x`, which would be written outside the distfiles store).
     const name = distfileName(s);
-    if (!name || name === '.' || name === '..') {
-      errors.push(new InputError(file, `sources[${i}]`, 'the URL does not end with a file name', 'add `filename:`'));
+    if (!DISTFILE_NAME.test(name)) {
+      errors.push(new InputError(file, `sources[${i}]`, name ? `the URL's last segment ${quote(name)} is not a file name` : 'the URL does not end with a file name', 'add `filename:`'));
     } else if (names.has(name)) {
       errors.push(new InputError(file, `sources[${i}]`, `distfile name ${quote(name)} is also used by sources[${names.get(name)}]`, 'give one of them another `filename:`'));
     } else names.set(name, i);

@@ -22,6 +22,7 @@ const PATTERN_HINTS: Record<string, string> = {
   apt: 'write the Debian source package as NAME=VERSION, e.g. zlib=1:1.3.dfsg-3',
   triplet: 'give a GNU triplet such as aarch64-linux-gnu',
   arch: 'give a pacman arch name such as x86_64 or aarch64',
+  filename: 'give a file name: one path segment without whitespace, not "." or ".."',
   into: 'give a folder inside srcdir, relative (no leading /)',
   member: 'give the member path as the outer archive lists it, relative (no leading /)',
 };
