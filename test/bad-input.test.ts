@@ -69,6 +69,9 @@ describe('the bad-input corpus, every file reported in one run', () => {
     const padding = `# ${'x'.repeat(1000)}\n`.repeat(6000);
     ws.write('recipes/huge-file/recipe.yaml', `${head('huge-file')}${padding}`);
     cases.push({ file: 'recipes/huge-file/recipe.yaml', expect: [/recipes\/huge-file\/recipe\.yaml: the file is 6\.0 MB; a recipe or system target file must be at most 1 MB/] });
+    // A 900 kB version (the file is under the 1 MB limit): refused by its own limit, shown cut.
+    ws.write('recipes/version-huge/recipe.yaml', head('version-huge').replace('version: "1.0"', `version: "${'1'.repeat(900_000)}"`));
+    cases.push({ file: 'recipes/version-huge/recipe.yaml', expect: [/recipes\/version-huge\/recipe\.yaml: version: must NOT have more than 128 characters \(got "1{56}\.\.\.\)/] });
     ws.write('targets/t-huge.yaml', `arch: x86_64\n${padding}`);
     cases.push({ file: 'targets/t-huge.yaml', expect: [/targets\/t-huge\.yaml: the file is 6\.0 MB; a recipe or system target file must be at most 1 MB/] });
     // Files that are not regular files inside their own folder, made here (git keeps no FIFO,

@@ -32,11 +32,11 @@ export interface Recipe {
    */
   name: string;
   /**
-   * Upstream version (pacman `pkgver`): no `-`, `:`, `/` or whitespace.
+   * Upstream version (pacman `pkgver`): no `-`, `:`, `/` or whitespace, at most 128 characters; with the name it must leave the package file name (`<name>-<version>-<release>-<arch>.pkg.tar.zst`) within 229 bytes.
    */
   version: string;
   /**
-   * Package release (pacman `pkgrel`), an integer from 1, bumped when the recipe changes but the upstream version does not.
+   * Package release (pacman `pkgrel`), an integer from 1 to 999999, bumped when the recipe changes but the upstream version does not.
    */
   release: number;
   /**

@@ -3,7 +3,9 @@ import parseSpdx from 'spdx-expression-parse';
 import { InputError, InputErrors, quote } from './errors';
 import { describeProblem, INPUT_FILE_FIX, inputFileProblem, readInputFile } from './input-file';
 import { distfileName } from '../sources/distfile';
+import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName } from '../packages/layout';
 import recipeSchema from './recipe.schema.json';
+import targetSchema from './target.schema.json';
 import { validateRecipeData } from './validate';
 import { parseYamlFile } from './yaml-file';
 import type { Recipe, Stage } from './recipe.generated';
@@ -12,6 +14,9 @@ export type { Recipe, Stage } from './recipe.generated';
 
 /** What a distfile's name must match: the schema's `filename` pattern, for names taken from a URL too. */
 const DISTFILE_NAME = new RegExp(recipeSchema.definitions.source.properties.filename.pattern, 'u');
+
+/** The longest arch a system target may name (target.schema.json), reserved in a recipe's package file name. */
+const MAX_ARCH = targetSchema.properties.arch.maxLength;
 
 /** File name of a recipe inside its folder. */
 export const RECIPE_FILE = 'recipe.yaml';
@@ -62,7 +67,7 @@ function checkLicense(file: string, index: number, expr: string): InputError | u
 
 /**
  * Parses and validates one recipe file on its own: YAML syntax, recipe.schema.json, `name`
- * equal to the folder name, SPDX licenses, patch files present in the recipe folder as regular
+ * equal to the folder name, a package file name short enough for any system target's arch, SPDX licenses, patch files present in the recipe folder as regular
  * files (input-file.ts's rule: no link, folder or special file).
  * @param workspaceRoot absolute workspace root (used to check patch files)
  * @param file workspace-relative path of recipe.yaml
@@ -85,6 +90,12 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
   if (recipe.name !== folder) {
     errors.push(
       new InputError(file, 'name', `${quote(recipe.name)} differs from the folder name ${quote(folder)}`, `rename one to match`),
+    );
+  }
+  const longest = Buffer.byteLength(packageFileName({ pkgname: recipe.name, pkgver: recipe.version, pkgrel: recipe.release, arch: 'a'.repeat(MAX_ARCH) }));
+  if (longest > MAX_PACKAGE_FILE_NAME_BYTES) {
+    errors.push(
+      new InputError(file, 'version', `the package file name <name>-<version>-<release>-<arch>.pkg.tar.zst would be up to ${longest} bytes (arch names up to ${MAX_ARCH} characters); at most ${MAX_PACKAGE_FILE_NAME_BYTES} fit (255 with the temporary name it is written under)`, 'shorten the version (or the name)'),
     );
   }
   recipe.license.forEach((l, i) => {

@@ -9,7 +9,7 @@ export interface SystemTarget {
    */
   description?: string;
   /**
-   * pacman arch name of the host machine (`x86_64`, `aarch64`, `armv7h`, `riscv64`); written into packages and matched against a recipe's `arch`.
+   * pacman arch name of the host machine (`x86_64`, `aarch64`, `armv7h`, `riscv64`), at most 16 characters; written into packages and matched against a recipe's `arch`.
    */
   arch: string;
   /**

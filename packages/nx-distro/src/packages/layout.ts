@@ -6,6 +6,36 @@
  * `<node>` is the graph node key, `name` or `name@stageN`.
  */
 
+/** What names a package file: pacman's `pkgname`, `pkgver`, `pkgrel` and `arch`. */
+export interface PackageFileMeta {
+  readonly pkgname: string;
+  readonly pkgver: string;
+  readonly pkgrel: number;
+  readonly arch: string;
+}
+
+/** The file name pacman and repo-add expect: `<pkgname>-<pkgver>-<pkgrel>-<arch>.pkg.tar.zst`. */
+export function packageFileName(meta: PackageFileMeta): string {
+  return `${meta.pkgname}-${meta.pkgver}-${meta.pkgrel}-${meta.arch}.pkg.tar.zst`;
+}
+
+/**
+ * The temporary name a package is written under, in its folder, before the rename to its file
+ * name: `.<file>.<pid>-<12 hex digits>.tmp`.
+ */
+export function packageTempName(file: string, pid: number, hex12: string): string {
+  return `.${file}.${pid}-${hex12}.tmp`;
+}
+
+/** NAME_MAX of Linux file systems (ext4, xfs, btrfs, tmpfs): the longest file name, in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * Longest package file name, in bytes (229): NAME_MAX less what {@link packageTempName} adds
+ * with the longest pid (7 digits, Linux's pid_max 4194304), so the temporary name fits too.
+ */
+export const MAX_PACKAGE_FILE_NAME_BYTES = NAME_MAX - packageTempName('', 4_194_304, '0'.repeat(12)).length;
+
 /** Folder of the system target's packages under `<distDir>/<systemTarget>/`. */
 export const TARGET_PACKAGES_DIR = 'packages';
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
 import { sha256File } from '../sources/hash';
+import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName } from './layout';
 import { mtreeText, type MtreeEntry } from './mtree';
 import { readBody, readTar, skipBody } from './tar-input';
 import { scanTree as scanFileTree, type TreeEntry as FileTreeEntry } from '../util/file-tree';
@@ -94,10 +95,7 @@ export interface WritePackageOptions {
 /** The newest SOURCE_DATE_EPOCH a ustar header written by tar-stream can carry (2038-01-19). */
 export const MAX_EPOCH = 2 ** 31 - 1;
 
-/** The file name pacman and repo-add expect: `<pkgname>-<pkgver>-<pkgrel>-<arch>.pkg.tar.zst`. */
-export function packageFileName(meta: Pick<PackageMeta, 'pkgname' | 'pkgver' | 'pkgrel' | 'arch'>): string {
-  return `${meta.pkgname}-${meta.pkgver}-${meta.pkgrel}-${meta.arch}.pkg.tar.zst`;
-}
+export { packageFileName } from './layout';
 
 /**
  * Writes a pacman package of the tree `pkgdir`, as makepkg's create_package does, reproducibly:
@@ -193,7 +191,7 @@ export async function writePackage(pkgdir: string, meta: PackageMeta, buildinfo:
 
   fs.mkdirSync(outDir, { recursive: true });
   const final = path.join(outDir, packageFileName(meta));
-  const temp = path.join(outDir, `.${packageFileName(meta)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  const temp = path.join(outDir, packageTempName(packageFileName(meta), process.pid, randomBytes(6).toString('hex')));
   try {
     await writeCompressedTar(temp, level, async (add) => {
       const fixed = { uid: 0, gid: 0, uname: 'root', gname: 'root', mtime: new Date(sourceDateEpoch * 1000) };
@@ -339,6 +337,8 @@ export function validateMeta(meta: PackageMeta): void {
   if (!Number.isInteger(meta.pkgrel) || meta.pkgrel < 1) fail('pkgrel', `${meta.pkgrel} is not an integer ≥ 1`);
   if (typeof meta.arch !== 'string' || !ARCH.test(meta.arch)) fail('arch', `${JSON.stringify(meta.arch)} is not a pacman arch (letters, digits, _)`);
   if (!Number.isInteger(meta.builddate) || meta.builddate < 0) fail('builddate', `${meta.builddate} is not seconds since the epoch`);
+  const nameBytes = Buffer.byteLength(packageFileName(meta));
+  if (nameBytes > MAX_PACKAGE_FILE_NAME_BYTES) fail('pkgver', `the package file name would be ${nameBytes} bytes, over ${MAX_PACKAGE_FILE_NAME_BYTES}`);
   const oneLine = (field: string, v: unknown) => {
     if (typeof v !== 'string' || /[\n\r]/.test(v)) fail(field, `${JSON.stringify(v)} must be a string on one line`);
   };
