@@ -64,6 +64,9 @@ describe('the bad-input corpus, every file reported in one run', () => {
     ws = createWorkspace();
     cpSync(path.join(CORPUS, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
     cpSync(path.join(CORPUS, 'targets'), path.join(ws.root, 'targets'), { recursive: true });
+    // The repository's .gitignore, which Nx honours: it must hide the workspace's own output
+    // folders (dist/, tmp/) only at the root, not recipes/dist/ or recipes/tmp/.
+    cpSync(path.join(REPO_ROOT, '.gitignore'), path.join(ws.root, '.gitignore'));
     // Huge files are made here, not committed: a recipe and a target of 6 MB each (a valid
     // head and then a long comment), both over the size limit.
     const padding = `# ${'x'.repeat(1000)}\n`.repeat(6000);
