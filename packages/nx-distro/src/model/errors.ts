@@ -23,9 +23,11 @@ function escapeOne(c: string): string {
  * `\u001b`), so it shows as one line of plain characters. For the unquoted parts of a message
  * (a file path found on disk) and as the last line of defence of every error class that carries
  * input text; values themselves are shown with {@link quote}.
+ * @param keep characters left as they are: `'\n\t'` for text shown as several lines on
+ *   purpose (a rejected hunk of a patch), still free of escape sequences
  */
-export function escapeControls(text: string): string {
-  return text.replace(CONTROL, escapeOne);
+export function escapeControls(text: string, keep = ''): string {
+  return text.replace(CONTROL, (c) => (keep.includes(c) ? c : escapeOne(c)));
 }
 
 /** Longest part of a value {@link quote} shows by default, in characters of its output. */

@@ -23,6 +23,7 @@ const PATTERN_HINTS: Record<string, string> = {
   triplet: 'give a GNU triplet such as aarch64-linux-gnu',
   arch: 'give a pacman arch name such as x86_64 or aarch64',
   filename: 'give a file name: one path segment without whitespace, not "." or ".."',
+  file: "give the patch file's path in the recipe folder: relative, without whitespace or control characters",
   into: 'give a folder inside srcdir, relative (no leading /)',
   member: 'give the member path as the outer archive lists it, relative (no leading /)',
 };

@@ -128,11 +128,13 @@ describe('extract', () => {
       assert.equal(e.entry, 'pkg/sub/../f');
     });
 
-    it('keeps the message on one line whatever the name holds (JSON-quoted)', async () => {
-      const name = '../evil\nname\u0007';
+    it('keeps the message on one line of plain characters whatever the name holds (quoted, control characters escaped)', async () => {
+      // JSON's quoting left the 8-bit CSI, DEL and bidi overrides raw; the shared quote() does not.
+      const name = '../evil\nname\u0007\u009b2J\u007f\u202e';
       const a = archive(await tarOf([{ name, body: 'x', pax: { comment: 'force pax' } }]));
       const e = await rejection(extractArchive(a, dest));
-      assert.ok(e.message.includes(`entry ${JSON.stringify(name)}`), e.message);
+      assert.ok(e.message.includes('entry "../evil\\nname\\u0007\\u009b2J\\u007f\\u202e"'), e.message);
+      assert.match(e.message, /^[\x20-\x7e]+$/);
       assert.equal(e.entry, name);
     });
 

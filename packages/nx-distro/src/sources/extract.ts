@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
+import { escapeControls, quote } from '../model/errors';
 
 /**
  * Safe extraction of source tarballs (plain tar, or compressed with gzip, bzip2, xz or zstd).
@@ -15,6 +16,9 @@ import { extract as tarExtract, type Header } from 'tar-stream';
  * writing through symlinks, hard links to files outside the archive, devices and FIFOs. Every
  * refusal is an {@link ArchiveError} with a one-line message naming the archive and the entry.
  */
+
+/** Longest archive name or link target an error shows, in characters (a longer one is cut, marked `...`). */
+const MAX_SHOWN_NAME = 1024;
 
 /** How an archive is compressed, from its magic bytes; `'none'` is a plain (ustar/GNU) tar. */
 export type ArchiveKind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'none';
@@ -55,7 +59,8 @@ export interface ExtractResult {
  * device), corrupt or truncated (compressed data, tar headers), not a tar archive, or a file
  * system error while writing. The message is one line,
  * `<archive>: [entry "<name>": ]<problem>[; <what to do>]`, meant to be shown as is (no stack
- * trace); the entry name is JSON-quoted, so control characters in it cannot break the line.
+ * trace); names from the archive are {@link quote}d, and control characters are escaped in all
+ * of it, so nothing in an archive can break the line or send an escape sequence.
  */
 export class ArchiveError extends Error {
   /** The archive path as given to {@link extractArchive} / {@link detectArchive}. */
@@ -70,7 +75,7 @@ export class ArchiveError extends Error {
    * @param cause the underlying error (file system, zlib), kept for debugging
    */
   constructor(archive: string, problem: string, entry?: string, cause?: unknown) {
-    super(`${archive}: ${entry === undefined ? '' : `entry ${JSON.stringify(entry)}: `}${problem}`.replace(/[\r\n]+/g, ' '), cause === undefined ? undefined : { cause });
+    super(escapeControls(`${archive}: ${entry === undefined ? '' : `entry ${quote(entry, MAX_SHOWN_NAME)}: `}${problem}`), cause === undefined ? undefined : { cause });
     this.name = 'ArchiveError';
     this.archive = archive;
     if (entry !== undefined) this.entry = entry;
@@ -452,7 +457,7 @@ class TreeWriter {
     for (const [abs, { name, target }] of this.symlinks) {
       if (!this.staysInside(abs)) {
         fs.unlinkSync(abs);
-        throw this.error(name, `symlink to ${JSON.stringify(target)} leaves the extraction folder through other symlinks; ${UNSAFE}`);
+        throw this.error(name, `symlink to ${quote(target, MAX_SHOWN_NAME)} leaves the extraction folder through other symlinks; ${UNSAFE}`);
       }
     }
     const dirs = [...this.pendingDirs].sort((a, b) => depth(b[0]) - depth(a[0]));
@@ -461,7 +466,7 @@ class TreeWriter {
         fs.chmodSync(abs, mode);
         fs.utimesSync(abs, mtime, mtime);
       } catch (e) {
-        throw new ArchiveError(this.archive, `cannot set the mode of ${JSON.stringify(abs)}: ${(e as Error).message}`, undefined, e);
+        throw new ArchiveError(this.archive, `cannot set the mode of ${quote(abs, MAX_SHOWN_NAME)}: ${(e as Error).message}`, undefined, e);
       }
     }
   }
@@ -472,7 +477,7 @@ class TreeWriter {
    * @throws ArchiveError for absolute names, `..` components and NUL characters
    */
   private entryParts(entry: string, name: string, what: 'path' | 'hard link target'): string[] | null {
-    const shown = what === 'path' ? 'path' : `hard link target ${JSON.stringify(name)}`;
+    const shown = what === 'path' ? 'path' : `hard link target ${quote(name, MAX_SHOWN_NAME)}`;
     if (name.includes('\0')) throw this.error(entry, `${shown} contains a NUL character; ${UNSAFE}`);
     if (name.startsWith('/')) throw this.error(entry, `${shown} is absolute, outside the extraction folder; ${UNSAFE}`);
     let parts = name.split('/').filter((p) => p !== '');
@@ -548,10 +553,10 @@ class TreeWriter {
     const target = header.linkname ?? '';
     if (target === '') throw this.error(name, `symlink has an empty target; ${UNSAFE}`);
     if (target.includes('\0')) throw this.error(name, `symlink target contains a NUL character; ${UNSAFE}`);
-    if (target.startsWith('/')) throw this.error(name, `symlink to the absolute path ${JSON.stringify(target)} leaves the extraction folder; ${UNSAFE}`);
+    if (target.startsWith('/')) throw this.error(name, `symlink to the absolute path ${quote(target, MAX_SHOWN_NAME)} leaves the extraction folder; ${UNSAFE}`);
     const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(rel), target));
     if (resolved === '..' || resolved.startsWith('../')) {
-      throw this.error(name, `symlink to ${JSON.stringify(target)} leaves the extraction folder; ${UNSAFE}`);
+      throw this.error(name, `symlink to ${quote(target, MAX_SHOWN_NAME)} leaves the extraction folder; ${UNSAFE}`);
     }
     this.ensureDir(path.dirname(abs), name);
     this.create(name, abs, () => fs.symlinkSync(target, abs));
@@ -566,7 +571,7 @@ class TreeWriter {
     const parts = this.entryParts(name, target, 'hard link target');
     const targetRel = parts?.join('/');
     if (targetRel === undefined || !this.files.has(targetRel)) {
-      throw this.error(name, `hard link to ${JSON.stringify(target)}, which is not a file extracted earlier from this archive; ${UNSAFE}`);
+      throw this.error(name, `hard link to ${quote(target, MAX_SHOWN_NAME)}, which is not a file extracted earlier from this archive; ${UNSAFE}`);
     }
     if (targetRel === rel) return; // a link to itself: the file is already there
     this.ensureDir(path.dirname(abs), name);
@@ -631,7 +636,7 @@ class TreeWriter {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         const st = fs.lstatSync(d);
-        const shown = JSON.stringify(path.relative(this.dest, d));
+        const shown = quote(path.relative(this.dest, d), MAX_SHOWN_NAME);
         if (st.isSymbolicLink()) {
           const what = entry === undefined ? 'the extraction folder' : 'it';
           throw this.error(entry, `${what} would be written through the symlink ${shown} (folders on the way must be real folders); ${UNSAFE}`);

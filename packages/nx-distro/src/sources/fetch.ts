@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { InputError, quote } from '../model/errors';
+import { escapeControls, InputError, quote } from '../model/errors';
 import type { Source } from '../model/recipe.generated';
 import { distfileName, sourceUrls } from './distfile';
 import { sha256File, type Sha256 } from './hash';
@@ -64,7 +64,7 @@ export interface FetchOutcome {
  */
 export class FetchError extends Error {
   constructor(message: string) {
-    super(message);
+    super(escapeControls(message));
     this.name = 'FetchError';
   }
 }

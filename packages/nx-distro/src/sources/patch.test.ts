@@ -65,6 +65,17 @@ describe('applyPatches (GNU patch -p1)', () => {
     await assert.rejects(fs.access(path.join(dir, '.src.rej')));
   });
 
+  it('shows the rejected hunks with control characters escaped, tabs and line breaks kept', async () => {
+    // A patch is the recipe's text: its hunks must send no escape sequence to a terminal or log.
+    const forged = `--- a/hello.c\n+++ b/hello.c\n@@ -1,3 +1,3 @@\n #include <stdio.h>\n-int main(void) { puts("gone"); }\u001b[2J\n+\tforged\rrecipes/zlib/recipe.yaml: ok\u009b\n /* end */\n`;
+    await assert.rejects(applyPatches(src, [patchFile('forged.patch', forged)]), (e: Error) => {
+      assert.ok(e instanceof PatchError);
+      assert.doesNotMatch(e.message, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+      assert.match(e.message, /-int main\(void\) \{ puts\("gone"\); \}\\u001b\[2J\n\+\tforged\\rrecipes\/zlib\/recipe\.yaml: ok\\u009b\n/);
+      return true;
+    });
+  });
+
   it('refuses a patch applied twice instead of reversing it (--forward)', async () => {
     const p = patchFile('1.patch', GOOD);
     await applyPatches(src, [p]);

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { escapeControls } from '../model/errors';
 
 /** One patch to apply: the recipe's `patches[index]` entry, read. */
 export interface PatchRequest {
@@ -15,7 +16,9 @@ export interface PatchRequest {
 
 /**
  * A patch that did not apply. `message` starts with one line naming the patch and the failed
- * hunks as GNU patch reported them, followed by the rejected hunk(s) (the `.rej` content).
+ * hunks as GNU patch reported them, followed by the rejected hunk(s) (the `.rej` content). The
+ * patch is the recipe's text: control characters are escaped in all of it (line breaks and
+ * tabs of the hunks kept), so it sends no escape sequence to a terminal or log.
  */
 export class PatchError extends Error {
   constructor(
@@ -62,6 +65,7 @@ export async function applyPatches(srcdir: string, patches: readonly PatchReques
       else if (/can't find file|malformed|dangerous|Reversed|Only garbage|No file to patch/i.test(line)) report.push(line);
     }
     const summary = report.length ? report.join('; ') : `patch exited with ${r.exitCode}`;
-    throw new PatchError(`${p.name}: does not apply: ${summary}; refresh the patch against this version${rejected ? `\nrejected hunk(s):\n${rejected.trimEnd()}` : ''}`, p.name, rejected);
+    const hunks = rejected ? `\nrejected hunk(s):\n${escapeControls(rejected.trimEnd(), '\n\t')}` : '';
+    throw new PatchError(`${escapeControls(`${p.name}: does not apply: ${summary}; refresh the patch against this version`)}${hunks}`, p.name, rejected);
   }
 }

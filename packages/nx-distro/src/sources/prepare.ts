@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeProblem, INPUT_FILE_FIX, readInputFile } from '../model/input-file';
-import { InputError, quote } from '../model/errors';
+import { escapeControls, InputError, quote } from '../model/errors';
 import type { LoadedRecipe } from '../model/recipe';
 import type { Source } from '../model/recipe.generated';
 import { distfileName } from './distfile';
@@ -13,7 +13,7 @@ import { applyPatches } from './patch';
 /** A source file of a prepared tree that is not what the recipe says. */
 export class SourceVerificationError extends Error {
   constructor(message: string) {
-    super(message);
+    super(escapeControls(message));
     this.name = 'SourceVerificationError';
   }
 }
