@@ -24,6 +24,8 @@ const PATTERN_HINTS: Record<string, string> = {
   arch: 'give a pacman arch name such as x86_64 or aarch64',
   filename: 'give a file name: one path segment without whitespace, not "." or ".."',
   file: "give the patch file's path in the recipe folder: relative, without whitespace or control characters",
+  kernel: 'name the recipe of the kernel (a recipe name)',
+  packages: 'write a recipe name',
   into: 'give a folder inside srcdir, relative (no leading /)',
   member: 'give the member path as the outer archive lists it, relative (no leading /)',
 };
