@@ -67,21 +67,16 @@ function checkLicense(file: string, index: number, expr: string): InputError | u
 
 /**
  * Parses and validates one recipe file on its own: YAML syntax, recipe.schema.json, `name`
- * equal to the folder name, a package file name short enough for any system target's arch, SPDX licenses, patch files present in the recipe folder as regular
- * files (input-file.ts's rule: no link, folder or special file).
+ * equal to the folder name, a package file name short enough for any system target's arch,
+ * SPDX licenses, patch files present in the recipe folder as regular files (input-file.ts's
+ * rule: no link, folder or special file).
  * @param workspaceRoot absolute workspace root (used to check patch files)
  * @param file workspace-relative path of recipe.yaml
  * @param text the file's contents
  * @throws {InputErrors} with every problem found in this file
  */
 export function loadRecipe(workspaceRoot: string, file: string, text: string): LoadedRecipe {
-  let data: unknown;
-  try {
-    data = parseYamlFile(file, text);
-  } catch (e) {
-    if (e instanceof InputError) throw new InputErrors([e]);
-    throw e;
-  }
+  const data = asInputErrors(() => parseYamlFile(file, text));
   const errors = validateRecipeData(file, data);
   if (errors.length) throw new InputErrors(errors);
   const recipe = data as Recipe;
@@ -144,14 +139,18 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
  * @throws {InputErrors} with every problem found in this file, the refused file included
  */
 export function readRecipe(workspaceRoot: string, file: string): LoadedRecipe {
-  let bytes: Buffer;
+  const bytes = asInputErrors(() => readInputFile(workspaceRoot, file));
+  return loadRecipe(workspaceRoot, file, bytes.toString('utf8'));
+}
+
+/** `read()`, an {@link InputError} it throws turned into {@link InputErrors} (what the loaders throw). */
+function asInputErrors<T>(read: () => T): T {
   try {
-    bytes = readInputFile(workspaceRoot, file);
+    return read();
   } catch (e) {
     if (e instanceof InputError) throw new InputErrors([e]);
     throw e;
   }
-  return loadRecipe(workspaceRoot, file, bytes.toString('utf8'));
 }
 
 function isHttpUrl(text: string): boolean {
