@@ -2,12 +2,15 @@
 export interface RecipeGeneratorOptions {
   name: string;
   url: string;
-  sha256: string;
-  version?: string;
+  /** When left out: downloaded, or taken from Debian's orig tarball through apt. */
+  sha256?: string;
+  /** The upstream version (`--upstream-version`; Nx keeps `--version` for itself). */
+  upstreamVersion?: string;
   description?: string;
   homepage?: string;
   /** Comma-separated SPDX ids; default `LicenseRef-Unknown`. */
   license?: string;
+  /** `NAME=VERSION` pin, or `NAME` of the Debian source package to take the sum from. */
   apt?: string;
   style?: 'gnu-configure' | 'make' | 'none';
   category?: string;
