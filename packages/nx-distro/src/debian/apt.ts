@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseDeb822 } from './deb822';
-import { quote } from './quote';
+import { quote } from '../model/errors';
 import { compareDebianVersions } from './version';
 
 /** Debian's package name rule (Policy §5.6.1, §5.6.7): what may be passed to apt as a name. */

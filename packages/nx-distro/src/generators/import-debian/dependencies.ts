@@ -3,7 +3,7 @@
  * builds that source package (its `apt:` pin, or its name).
  */
 import { PACKAGE_NAME, type BinaryPackage } from '../../debian/apt';
-import { quote } from '../../debian/quote';
+import { quote } from '../../model/errors';
 import { archApplies, profilesApply, type Alternative, type Relation } from '../../debian/relations';
 
 /** Debian architectures of the system targets this project builds for (x86_64, aarch64, armv7h, riscv64). */

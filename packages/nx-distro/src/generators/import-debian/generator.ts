@@ -4,7 +4,7 @@ import path from 'node:path';
 import { logger, type Tree } from '@nx/devkit';
 import { parse as parseYaml } from 'yaml';
 import { DebianPackageError, hasSourceIndexes, noDebSrcError, PACKAGE_NAME } from '../../debian/apt';
-import { quote } from '../../debian/quote';
+import { quote } from '../../model/errors';
 import { RECIPE_FILE } from '../../model/recipe';
 import type { RecipeIndex } from './dependencies';
 import { importSourcePackage, type PackageReport, type PreparedImport } from './import';

@@ -18,19 +18,21 @@ import {
 import { dep5ToSpdx, mainLicense, parseCopyright, type Copyright } from '../../debian/copyright';
 import { Deb822Error, foldedValue, parseDeb822, type Deb822Paragraph } from '../../debian/deb822';
 import { parsePatchHeader, parseSeries, upstreamLink } from '../../debian/dep3';
-import { quote } from '../../debian/quote';
 import { RelationError, parseRelations, type Relation } from '../../debian/relations';
 import { hasRepackSuffix, parseDebianVersion, recipeVersion, upstreamRelease } from '../../debian/version';
 import { mangle, matchesFolder, parseWatch, watchUrl, type WatchFile } from '../../debian/watch';
 import { versionFromTag } from '../recipe/version-guess';
-import { InputErrors } from '../../model/errors';
+import { InputErrors, quote as quoteShort } from '../../model/errors';
 import { RECIPE_FILE, loadRecipe, type Recipe } from '../../model/recipe';
 import recipeSchema from '../../model/recipe.schema.json';
 import { PatchError, applyPatches } from '../../sources/patch';
 import { mapBuildDepends, type DependencyMapping, type RecipeIndex } from './dependencies';
 import { recipeText, type RecipeComments } from './recipe-text';
-import { fetchSourceTree, readTreeFile, type OrigTarball, type SourceTree } from './source-tree';
+import { fetchSourceTree, readTreeBytes, readTreeFile, type OrigTarball, type SourceTree } from './source-tree';
 import { guessStyle } from './style';
+
+/** Debian's text in the report, quoted (control characters escaped), up to 200 characters. */
+const quote = (text: string, max = 200) => quoteShort(text, max);
 
 /** What the import of one package found, for the report. */
 export interface PackageReport {
@@ -63,7 +65,7 @@ export interface PreparedImport {
    * @returns files to write (workspace-relative path -> contents: recipe.yaml, patches/...) and the report
    * @throws {DebianPackageError} when the recipe does not validate
    */
-  finish(index: RecipeIndex): Promise<{ files: ReadonlyMap<string, string>; report: PackageReport }>;
+  finish(index: RecipeIndex): Promise<{ files: ReadonlyMap<string, string | Buffer>; report: PackageReport }>;
 }
 
 /** What every import of one run shares. */
@@ -194,7 +196,7 @@ async function buildRecipe(tree: SourceTree, dir: string, settings: ImportSettin
   });
 
   // Patches: Debian's quilt series (or a format 1.0 diff's changes to upstream files).
-  const files = new Map<string, string>();
+  const files = new Map<string, string | Buffer>();
   const patches: NonNullable<Recipe['patches']> = [];
   const summaries: (string | undefined)[] = [];
   const upstreamNotes: (string | undefined)[] = [];
@@ -222,22 +224,22 @@ async function buildRecipe(tree: SourceTree, dir: string, settings: ImportSettin
       if (entry.options.length) {
         warnings.push(`${name}: debian/patches/series applies ${entry.name} with ${quote(entry.options.join(' '))} (quilt-specific); recipes apply patches with patch -p1: written to patches/ but left out of the recipe's patches; refresh it for -p1 to use it`);
       }
-      const text = await readTreeFile(tree, `debian/patches/${entry.name}`, 64 << 20);
-      if (text === undefined) {
+      const bytes = readTreeBytes(tree, `debian/patches/${entry.name}`, 64 << 20);
+      if (bytes === undefined) {
         warnings.push(`${name}: debian/patches/series names ${entry.name}, which the source package does not have: skipped`);
         continue;
       }
       const rel = `patches/${entry.name}`;
-      files.set(`${dir}/${rel}`, text);
+      files.set(`${dir}/${rel}`, bytes); // as Debian has it, byte for byte (a patch need not be UTF-8)
       if (entry.options.length) continue;
       try {
-        await applyPatches(tree.root, [{ file: path.join(tree.root, 'debian', 'patches', entry.name), name: `debian/patches/${entry.name}` }]);
+        await applyPatches(tree.root, [{ text: bytes, name: `debian/patches/${entry.name}` }]);
       } catch (e) {
         if (!(e instanceof PatchError)) throw e;
         warnings.push(`${name}: debian/patches/${entry.name} does not apply with patch -p1 (${e.message.split('\n')[0].replace(/^[^:]+: /, '')}): written to ${rel} but left out of the recipe's patches; refresh it or drop it`);
         continue;
       }
-      const header = parsePatchHeader(text);
+      const header = parsePatchHeader(bytes.toString('utf8'));
       const link = upstreamLink(header);
       summaries.push(header.summary);
       if (link) {
@@ -338,14 +340,14 @@ async function buildRecipe(tree: SourceTree, dir: string, settings: ImportSettin
 }
 
 /** Checks the recipe as it will be on disk (patch files included) with the plugin's own loader. */
-async function validate(name: string, recipeFile: string, files: ReadonlyMap<string, string>, scratch: string, style: string): Promise<void> {
+async function validate(name: string, recipeFile: string, files: ReadonlyMap<string, string | Buffer>, scratch: string, style: string): Promise<void> {
   const root = path.join(scratch, `validate-${name}`);
   for (const [rel, text] of files) {
     await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
     await fs.writeFile(path.join(root, rel), text);
   }
   try {
-    loadRecipe(root, recipeFile, files.get(recipeFile)!);
+    loadRecipe(root, recipeFile, String(files.get(recipeFile)));
   } catch (e) {
     if (!(e instanceof InputErrors)) throw e;
     const rest = e.errors.filter((err) => !(err.field === 'style' && !SCHEMA_STYLES.includes(style)));

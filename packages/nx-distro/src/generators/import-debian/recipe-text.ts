@@ -1,5 +1,5 @@
 import { Document, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
-import { escapeControls } from '../../debian/quote';
+import { escapeControls } from '../../model/errors';
 import type { Recipe } from '../../model/recipe';
 
 /** Comments the recipe carries for its maintainer, by where they go. */

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { DebianPackageError, downloadSource, listFiles, type SourceRecord } from '../../debian/apt';
 import { extractArchive } from '../../sources/extract';
 import { sha256File } from '../../sources/hash';
+import { describeProblem, readInputFile } from '../../model/input-file';
 
 /** One upstream tarball of the source package. */
 export interface OrigTarball {
@@ -129,23 +130,31 @@ export function outsideDebian(diff: string): string {
 const MAX_METADATA_BYTES = 4 << 20;
 
 /**
- * Reads a file of the unpacked tree as UTF-8, refusing a symlink (the tree is untrusted: a link
- * could name a file of the build machine) and anything but a regular file of sane size.
+ * Reads a file of the unpacked tree under the plugin's input-file rule (model/input-file.ts: a
+ * regular file reached through real folders, opened without following a link; the tree is
+ * untrusted, and a link could name a file of the build machine).
  * @param rel path relative to the tree root (`debian/control`)
  * @param maxBytes the largest file accepted (default 4 MiB)
- * @returns the text, or `undefined` when there is no such file
- * @throws {DebianPackageError} for a symlink, a non-regular file or an oversized one
+ * @returns the bytes, or `undefined` when there is no such file
+ * @throws {DebianPackageError} for a link, a folder or special file on the way, or an oversized file
  */
-export async function readTreeFile(tree: SourceTree, rel: string, maxBytes = MAX_METADATA_BYTES): Promise<string | undefined> {
-  const file = path.join(tree.root, rel);
-  let st;
+export function readTreeBytes(tree: SourceTree, rel: string, maxBytes = MAX_METADATA_BYTES): Buffer | undefined {
+  let missing = false;
+  let bytes: Buffer;
   try {
-    st = await fs.lstat(file);
-  } catch {
-    return undefined;
+    bytes = readInputFile(tree.root, rel, (p) => {
+      if (p.what === 'not found') missing = true;
+      return new DebianPackageError(tree.record.package, `${rel}: ${describeProblem(rel, p)}`, 'import another version, or write the recipe by hand');
+    });
+  } catch (e) {
+    if (missing) return undefined;
+    throw e;
   }
-  if (st.isSymbolicLink()) throw new DebianPackageError(tree.record.package, `${rel} is a symbolic link`, 'import another version, or write the recipe by hand');
-  if (!st.isFile()) throw new DebianPackageError(tree.record.package, `${rel} is not a regular file`, 'import another version, or write the recipe by hand');
-  if (st.size > maxBytes) throw new DebianPackageError(tree.record.package, `${rel} is larger than ${maxBytes >> 20} MiB`, 'write the recipe by hand');
-  return fs.readFile(file, 'utf8');
+  if (bytes.length > maxBytes) throw new DebianPackageError(tree.record.package, `${rel} is larger than ${maxBytes >> 20} MiB`, 'write the recipe by hand');
+  return bytes;
+}
+
+/** {@link readTreeBytes} as UTF-8 text. */
+export async function readTreeFile(tree: SourceTree, rel: string, maxBytes = MAX_METADATA_BYTES): Promise<string | undefined> {
+  return readTreeBytes(tree, rel, maxBytes)?.toString('utf8');
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { logger, type Tree } from '@nx/devkit';
 import { stringify } from 'yaml';
 import { DebianPackageError, PACKAGE_NAME, downloadSource, hasSourceIndexes, noDebSrcError, poolUrl, sourceOfBinaryName, sourceRecords } from '../../debian/apt';
-import { quote } from '../../debian/quote';
+import { quote } from '../../model/errors';
 import { hasRepackSuffix, parseDebianVersion, upstreamRelease } from '../../debian/version';
 import { InputErrors } from '../../model/errors';
 import { RECIPE_FILE, loadRecipe, type Recipe } from '../../model/recipe';
