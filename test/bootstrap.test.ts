@@ -30,7 +30,7 @@ import { createWorkspace, EXTERNAL_SYSTEM_TARGETS, REPO_ROOT, type TestWorkspace
 const TARGET = 'aarch64-musl';
 const LOADER = '/lib/ld-musl-aarch64.so.1';
 const skip = !process.env.NX_DISTRO_BOOTSTRAP
-  ? 'the toolchain bootstrap takes about an hour here: NX_DISTRO_BOOTSTRAP=1 (see the README)'
+  ? 'the toolchain bootstrap takes about an hour here: in npm run test:full, or NX_DISTRO_BOOTSTRAP=1 (see the README)'
   : process.getuid?.() !== 0
     ? 'pacman installs need root'
     : false;

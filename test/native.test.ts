@@ -15,6 +15,7 @@ import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { tiered } from './helpers/tier';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 /** What each system target checks: ELF e_machine, how to run a program of the staged root. */
@@ -48,8 +49,10 @@ describe('native builds in a Debian build root', () => {
     assert.ok(!readline.dependsOn.some((d: unknown) => typeof d === 'object' && (d as { target: string }).target === 'buildroot'));
   });
 
-  for (const t of TARGETS) {
-    it(`builds zlib and lua natively for ${t.name} and the programs run`, async () => {
+  // npm test builds natively for x86_64 (the build machine's arch: an amd64 build root, no emulation);
+  // aarch64's build root under QEMU is in npm run test:full.
+  for (const { case: t, skip } of tiered(TARGETS, (t) => t.name, ['x86_64'])) {
+    it(`builds zlib and lua natively for ${t.name} and the programs run`, { skip }, async () => {
       const started = Date.now();
       const run = await ws.nx('run-many', '-t', 'build', '-c', t.name, '--projects=zlib,lua', '--output-style=static');
       assert.equal(run.exitCode, 0, run.all.slice(-6000));
@@ -95,7 +98,7 @@ describe('native builds in a Debian build root', () => {
   }
 
   it('serves the build roots and the native builds from the cache on a second run', async () => {
-    const run = await ws.nx('run-many', '-t', 'build', '-c', 'aarch64', '--projects=zlib,lua', '--output-style=static');
+    const run = await ws.nx('run-many', '-t', 'build', '-c', 'x86_64', '--projects=zlib,lua', '--output-style=static');
     assert.equal(run.exitCode, 0, run.all.slice(-3000));
     assert.match(run.all, /Nx read the output from the cache instead of running the command for (\d+) out of \1 tasks/);
   });

@@ -25,7 +25,7 @@ import { REPO_ROOT } from './helpers/workspace';
 const skip =
   process.env.NX_DISTRO_SLURM === '1'
     ? false
-    : 'a real Slurm cluster in network namespaces (root, Slurm and munge from tools/setup-host, about 1.5 min): NX_DISTRO_SLURM=1';
+    : 'a real Slurm cluster in network namespaces (root, Slurm and munge from tools/setup-host, about 1.5 min): in npm run test:full, or NX_DISTRO_SLURM=1';
 const ARCH = execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim();
 
 describe('cluster/slurm: one build as one Slurm job, on a real cluster', { skip }, () => {

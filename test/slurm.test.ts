@@ -15,7 +15,7 @@
  * here, most of it the controller noticing the killed worker):
  *   NX_DISTRO_SLURM=1 NX_DAEMON=false NX_NO_CLOUD=true SWC_NODE_PROJECT=tsconfig.base.json \
  *     node --require @swc-node/register --test test/slurm.test.ts
- * (part of `npm run test:full` once the test tiers land). With NX_DISTRO_SLURM=1 a missing
+ * (`npm run test:full` sets it). With NX_DISTRO_SLURM=1 a missing
  * package fails the test with its name instead of skipping it.
  */
 import assert from 'node:assert/strict';
@@ -29,7 +29,7 @@ import { startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster';
 const skip =
   process.env.NX_DISTRO_SLURM === '1'
     ? false
-    : 'a real Slurm cluster in network namespaces (root, Slurm and munge from tools/setup-host, about 1.5 min): NX_DISTRO_SLURM=1';
+    : 'a real Slurm cluster in network namespaces (root, Slurm and munge from tools/setup-host, about 1.5 min): in npm run test:full, or NX_DISTRO_SLURM=1';
 
 /** One record of `sacct -c` (the job completion log): a job's run, its last one last. */
 interface JobRecord {
