@@ -1,5 +1,5 @@
 // The patch this repository carries for Nx (patches/nx+24.0.0.patch, applied by patch-package on
-// `npm install`), two changes (docs/benchmarks-scale.md):
+// `npm install`), four changes (docs/benchmarks-scale.md):
 // - Nx's findMatchingProjects, called for every dependsOn entry that names `projects` while a
 //   task graph is built, listed every project before looking exact names up, which made planning
 //   cost tasks x projects;
@@ -10,6 +10,9 @@
 //   stale project graph and stale task hashes. Each walk records the files' (device, inode, size,
 //   mtime, ctime) beside the archive, and a file whose mtime is the recorded one while anything
 //   else differs drops the archive before the next walk (nx/src/utils/workspace-context.js).
+// - a target's dependsOn is one list for every configuration: an entry may now name the
+//   configurations of the depending task it is for (`configurations`), so system:toolchain waits
+//   for musl and gcc's stages only for the targets that bootstrap them (create-task-graph.js).
 // These tests check that the installed Nx carries the patch and that it answers what unpatched Nx
 // answers.
 import assert from 'node:assert/strict';
@@ -194,5 +197,34 @@ describe('Nx patch: a file replaced with its old modification time is hashed aga
     replaceKeepingMtime(file, 'three\n');
     assert.equal(dropStaleFilesArchive!(root, dataDir), true, 'same mtime, new ctime and inode');
     assert.equal(dropStaleFilesArchive!(root, dataDir), false, 'the archive is gone: nothing to drop');
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createTaskGraph } = require('nx/src/tasks-runner/create-task-graph') as {
+  createTaskGraph: (graph: unknown, extra: object, projects: string[], targets: string[], configuration: string | undefined, overrides: object) => { tasks: Record<string, unknown>; dependencies: Record<string, string[]> };
+};
+
+describe('Nx patch: a dependsOn entry for some configurations only', () => {
+  const target = (dependsOn: unknown[] = []) => ({ executor: 'nx:noop', dependsOn, configurations: { a: {}, b: {} }, defaultConfiguration: 'a' });
+  const node = (name: string, targets: Record<string, unknown>) => ({ name, type: 'lib', data: { root: name, targets } });
+  const graph = {
+    nodes: {
+      app: node('app', { build: target([{ target: 'build', projects: ['tool'], configurations: ['b'] }, { target: 'build', projects: ['lib'] }]) }),
+      tool: node('tool', { build: target() }),
+      lib: node('lib', { build: target() }),
+    },
+    dependencies: { app: [], tool: [], lib: [] },
+  };
+  const edges = (configuration: string | undefined) => {
+    const g = createTaskGraph(graph, {}, ['app'], ['build'], configuration, {});
+    return Object.fromEntries(Object.entries(g.dependencies).map(([k, v]) => [k, v.map((d: string | { id: string }) => (typeof d === 'string' ? d : d.id)).sort()]));
+  };
+
+  it('is left out for a task of another configuration, kept for its own, and entries without the field apply to all', () => {
+    assert.deepEqual(edges('a'), { 'app:build:a': ['lib:build:a'], 'lib:build:a': [] }, 'patches/nx+24.0.0.patch is not applied: run npm install (its postinstall runs patch-package)');
+    assert.deepEqual(edges('b'), { 'app:build:b': ['lib:build:b', 'tool:build:b'], 'lib:build:b': [], 'tool:build:b': [] });
+    // no configuration asked for: the default one's (a) decides
+    assert.deepEqual(edges(undefined), edges('a'));
   });
 });
