@@ -13,8 +13,9 @@ import { EPOCH_INPUT, systemTargetConfigurations, type TargetContext } from './t
  *   folder's files, its toolchain), which every other task of the target reads instead of the
  *   target files (`nx-distro:system-target`);
  * - `toolchain` (only when some target has `toolchain: bootstrap`): after the builds of the
- *   target's own bootstrap toolchain recipes (none for an external toolchain), names the target's toolchain packages (`nx-distro:toolchain`);
- *   every other recipe's build depends on it and reads its `toolchain.json`;
+ *   target's own bootstrap toolchain recipes (none for an external toolchain), names the
+ *   target's toolchain packages (`nx-distro:toolchain`); every other recipe's build depends on
+ *   it and reads its `toolchain.json`;
  * - `buildroot`: a Debian build root of the target's arch for native builds (`nx-distro:buildroot`);
  * - `toolchain-runtime`: the external toolchain's C runtime as a package (`nx-distro:toolchain-runtime`);
  * - `build`: the target's pacman repository of every package (`nx-distro:repository`), so
