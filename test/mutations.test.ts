@@ -9,7 +9,8 @@
  * own Nx cache, and the test run's distfiles store. Needs the host of tools/setup-host.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,6 +35,11 @@ const HEADER_PATCH = `--- a/zlib.h
 interface Mutation {
   /** The kind of change. */
   readonly name: string;
+  /**
+   * Brings the workspace to this mutation's starting point, then a run (any tasks) records it;
+   * returns how to undo it, after which every task comes from the cache again.
+   */
+  readonly setup?: (ws: TestWorkspace) => () => void;
   /** Applies it; returns how to revert it. */
   readonly apply: (ws: TestWorkspace) => () => void;
   /** The tasks that must run, exactly. */
@@ -58,6 +64,31 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
     ws.write(file, change(before));
     return () => ws.write(file, before);
   };
+  /**
+   * Replaces a file by one with the changed text that keeps the old file's modification time, as
+   * `cp -a`, `tar -x` and `rsync -a` do; returns how to put the old text back, the same way.
+   */
+  const replaceKeepingMtime = (file: string, change: (text: string) => string) => {
+    const abs = path.join(ws.root, file);
+    const put = (text: string) => {
+      writeFileSync(`${abs}.new`, text);
+      execFileSync('touch', ['-r', abs, `${abs}.new`]);
+      renameSync(`${abs}.new`, abs);
+    };
+    const before = ws.read(file);
+    put(change(before));
+    return () => put(before);
+  };
+  /**
+   * Gives files an old modification time, so that the run after it records that time and no
+   * racy-file rule of Nx's walk rehashes them anyway; the bytes stay.
+   */
+  const ageing = (...files: string[]) => () => {
+    for (const file of files) execFileSync('touch', ['-d', '2020-01-01 00:00:00', path.join(ws.root, file)]);
+    return () => {};
+  };
+  /** A second version of HEADER_PATCH: another comment in the same place. */
+  const HEADER_PATCH_2 = HEADER_PATCH.replace('nx-distro mutation test', 'nx-distro mutation test, second');
   /** zlib's recipe with a prepare step (run in the unpacked sources before configure). */
   const zlibPrepare = (script: string) => edit('recipes/zlib/recipe.yaml', (t) => t.replace('steps:\n', `steps:\n  prepare: |\n    ${script}\n`));
 
@@ -167,6 +198,43 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
       ran: [f('zlib'), b('zlib')],
       explain: [[b('zlib'), /changed file recipes\/zlib\/recipe\.yaml/]],
     },
+    // The same changes as above, by files replaced with ones that keep the old modification
+    // time: Nx's walk once trusted the mtime alone (patches/nx+24.0.0.patch)
+    {
+      name: 'a recipe replaced with its old modification time (zlib release 1 -> 2, cp -a)',
+      setup: ageing('recipes/zlib/recipe.yaml'),
+      apply: () => replaceKeepingMtime('recipes/zlib/recipe.yaml', (t) => t.replace('release: 1', 'release: 2')),
+      ran: [f('zlib'), b('zlib')],
+      explain: [[b('zlib'), /changed file recipes\/zlib\/recipe\.yaml/]],
+    },
+    {
+      name: 'a patch replaced with its old modification time (another comment in zlib.h, cp -a)',
+      setup: (w) => {
+        w.write('recipes/zlib/header.patch', HEADER_PATCH);
+        const revert = edit('recipes/zlib/recipe.yaml', (t) => t.replace('style:', 'patches:\n  - file: header.patch\n    upstream: https://github.com/madler/zlib/issues/1\nstyle:'));
+        ageing('recipes/zlib/header.patch', 'recipes/zlib/recipe.yaml')();
+        return () => {
+          revert();
+          w.remove('recipes/zlib/header.patch');
+        };
+      },
+      apply: () => replaceKeepingMtime('recipes/zlib/header.patch', () => HEADER_PATCH_2),
+      ran: [f('zlib'), b('zlib'), b('zprobe')],
+      explain: [
+        [b('zlib'), /changed\s+file recipes\/zlib\/header\.patch/],
+        [b('zprobe'), /changed .*abi\.json/],
+      ],
+    },
+    {
+      name: 'a target file replaced with its old modification time (CFLAGS of targets/x86_64.yaml, cp -a)',
+      setup: ageing(`targets/${TARGET}.yaml`),
+      apply: () => replaceKeepingMtime(`targets/${TARGET}.yaml`, (t) => t.replace(/^(\s*cflags:\s*)(["']?)/m, '$1$2-DNX_DISTRO_MUTATION ')),
+      ran: [st, b('zlib'), b('zprobe'), b('hello')],
+      explain: [
+        [st, /changed file targets\/x86_64\.yaml/],
+        [b('hello'), /changed .*system-target\.json/],
+      ],
+    },
     {
       name: 'the build date (SOURCE_DATE_EPOCH set)',
       apply: (w) => {
@@ -218,6 +286,11 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
 
   for (const m of MUTATIONS) {
     it(m.name, async () => {
+      const undoSetup = m.setup?.(ws);
+      if (undoSetup) {
+        const s = await run();
+        assert.equal(s.exitCode, 0, s.all.slice(-6000));
+      }
       const revert = m.apply(ws);
       let r;
       try {
@@ -239,6 +312,12 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
       assert.equal(back.exitCode, 0, back.all.slice(-6000));
       // reverted: every task has its earlier key, and the cache has each (a failed fetch left nothing)
       assert.deepEqual(back.ran, []);
+      if (undoSetup) {
+        undoSetup();
+        const base = await run();
+        assert.equal(base.exitCode, 0, base.all.slice(-6000));
+        assert.deepEqual(base.ran, []);
+      }
     });
   }
 

@@ -1,17 +1,36 @@
 // The patch this repository carries for Nx (patches/nx+24.0.0.patch, applied by patch-package on
-// `npm install`), two changes (docs/benchmarks-scale.md):
+// `npm install`), four changes (docs/benchmarks-scale.md):
 // - Nx's findMatchingProjects, called for every dependsOn entry that names `projects` while a
 //   task graph is built, listed every project before looking exact names up, which made planning
 //   cost tasks x projects;
 // - `--graph=<file>.json` built the whole file as one string, longer than V8 allows for a
 //   distribution-sized task graph ("Invalid string length"): it is written in pieces.
+// - Nx's native walk reused a file's archived hash whenever its modification time was unchanged,
+//   so a file replaced by one keeping the old time (cp -a, tar -x, rsync -a) kept its old hash: a
+//   stale project graph and stale task hashes. Each walk records the files' (device, inode, size,
+//   mtime, ctime) beside the archive, and a file whose mtime is the recorded one while anything
+//   else differs drops the archive before the next walk (nx/src/utils/workspace-context.js).
+// - a target's dependsOn is one list for every configuration: an entry may now name the
+//   configurations of the depending task it is for (`configurations`), so system:toolchain waits
+//   for musl and gcc's stages only for the targets that bootstrap them (create-task-graph.js).
 // These tests check that the installed Nx carries the patch and that it answers what unpatched Nx
 // answers.
 import assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { REPO_ROOT } from './helpers/workspace';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { WorkspaceContext, hashFile } = require('nx/src/native') as {
+  WorkspaceContext: { fromArchive(root: string, dataDir: string): { allFileData(): Array<{ file: string; hash: string }> } };
+  hashFile(file: string): string;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { dropStaleFilesArchive } = require('nx/src/utils/workspace-context') as {
+  dropStaleFilesArchive?: (workspaceRoot: string, dataDir: string) => boolean;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findMatchingProjects } = require('nx/src/utils/find-matching-projects') as {
   findMatchingProjects: (patterns: string[], projects: Record<string, { name: string; type: string; data: { root: string; tags?: string[] } }>) => string[];
@@ -101,5 +120,111 @@ describe('Nx patch: --graph=<file>.json written in pieces', () => {
     assert.equal(head.toString(), expectedHead);
     assert.equal(tail.toString(), expectedTail);
     assert.deepEqual(readdirSync(dir), ['graph.json'], 'no temporary file left beside it');
+  });
+});
+
+/**
+ * Runs, in a process of its own (the workspace context is module state), Nx's workspace context
+ * on `root` without the daemon, and returns each file's hash as Nx has it.
+ */
+function nxFileHashes(root: string, dataDir: string): Record<string, string> {
+  const script = `const c = require('nx/src/utils/workspace-context');
+c.getAllFileDataInContext(process.argv[1]).then((d) => process.stdout.write(JSON.stringify(Object.fromEntries(d.map((f) => [f.file, f.hash])))));`;
+  const out = execFileSync(process.execPath, ['-e', script, root], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NX_DAEMON: 'false', NX_WORKSPACE_DATA_DIRECTORY: dataDir },
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as Record<string, string>;
+}
+
+/** Replaces `file` by one with `text`, keeping its modification time (what cp -a, tar -x, rsync -a do). */
+function replaceKeepingMtime(file: string, text: string): void {
+  const before = statSync(file, { bigint: true });
+  writeFileSync(`${file}.new`, text);
+  execFileSync('touch', ['-r', file, `${file}.new`]);
+  renameSync(`${file}.new`, file);
+  assert.equal(statSync(file, { bigint: true }).mtimeNs, before.mtimeNs);
+}
+
+describe('Nx patch: a file replaced with its old modification time is hashed again', () => {
+  // Nx's native walk reuses the archived hash of a file whose mtime is unchanged, whatever its
+  // size: a recipe replaced by `cp -a` kept its old hash, so the graph and the tasks' hashes were stale.
+  for (const [name, text] of [
+    ['same size', 'name: zz-two\n'],
+    ['another size', 'not: [valid\n'],
+  ] as const) {
+    it(`${name}: the new content's hash, in the next run and in the archive plugin workers load`, (t) => {
+      const root = mkdtempSync(join(tmpdir(), 'nx-distro-nx-patch-'));
+      t.after(() => rmSync(root, { recursive: true, force: true }));
+      const dataDir = mkdtempSync(join(tmpdir(), 'nx-distro-nx-patch-data-'));
+      t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+      const file = join(root, 'recipes', 'zz', 'recipe.yaml');
+      mkdirSync(join(root, 'recipes', 'zz'), { recursive: true });
+      writeFileSync(file, 'name: zz-one\n');
+      writeFileSync(join(root, 'recipes', 'zz', 'other.patch'), 'unchanged\n');
+      // an mtime well before the walk: the native walk then trusts it (no racy window)
+      execFileSync('touch', ['-d', '2020-01-01 00:00:00', file]);
+      const first = nxFileHashes(root, dataDir);
+      assert.equal(first['recipes/zz/recipe.yaml'], hashFile(file));
+      replaceKeepingMtime(file, text);
+      const second = nxFileHashes(root, dataDir);
+      assert.equal(second['recipes/zz/recipe.yaml'], hashFile(file), 'patches/nx+24.0.0.patch is not applied: run npm install (its postinstall runs patch-package)');
+      assert.notEqual(second['recipes/zz/recipe.yaml'], first['recipes/zz/recipe.yaml']);
+      assert.equal(second['recipes/zz/other.patch'], first['recipes/zz/other.patch']);
+      // a plugin worker loads the archive the walk wrote instead of walking
+      assert.equal(WorkspaceContext.fromArchive(root, dataDir).allFileData().find((f) => f.file === 'recipes/zz/recipe.yaml')?.hash, hashFile(file));
+      assert.deepEqual(nxFileHashes(root, dataDir), second);
+    });
+  }
+
+  it('keeps the archive for files that did not change or changed with a new mtime', (t) => {
+    assert.equal(typeof dropStaleFilesArchive, 'function', 'patches/nx+24.0.0.patch is not applied: run npm install (its postinstall runs patch-package)');
+    const root = mkdtempSync(join(tmpdir(), 'nx-distro-nx-patch-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const dataDir = mkdtempSync(join(tmpdir(), 'nx-distro-nx-patch-data-'));
+    t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+    const file = join(root, 'a.txt');
+    writeFileSync(file, 'one\n');
+    execFileSync('touch', ['-d', '2020-01-01 00:00:00', file]);
+    nxFileHashes(root, dataDir);
+    assert.equal(dropStaleFilesArchive!(root, dataDir), false, 'nothing changed');
+    writeFileSync(file, 'two\n');
+    assert.equal(dropStaleFilesArchive!(root, dataDir), false, 'a new mtime: the walk hashes the file again itself');
+    nxFileHashes(root, dataDir);
+    execFileSync('touch', ['-d', '2020-01-01 00:00:00', file]);
+    nxFileHashes(root, dataDir);
+    replaceKeepingMtime(file, 'three\n');
+    assert.equal(dropStaleFilesArchive!(root, dataDir), true, 'same mtime, new ctime and inode');
+    assert.equal(dropStaleFilesArchive!(root, dataDir), false, 'the archive is gone: nothing to drop');
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createTaskGraph } = require('nx/src/tasks-runner/create-task-graph') as {
+  createTaskGraph: (graph: unknown, extra: object, projects: string[], targets: string[], configuration: string | undefined, overrides: object) => { tasks: Record<string, unknown>; dependencies: Record<string, string[]> };
+};
+
+describe('Nx patch: a dependsOn entry for some configurations only', () => {
+  const target = (dependsOn: unknown[] = []) => ({ executor: 'nx:noop', dependsOn, configurations: { a: {}, b: {} }, defaultConfiguration: 'a' });
+  const node = (name: string, targets: Record<string, unknown>) => ({ name, type: 'lib', data: { root: name, targets } });
+  const graph = {
+    nodes: {
+      app: node('app', { build: target([{ target: 'build', projects: ['tool'], configurations: ['b'] }, { target: 'build', projects: ['lib'] }]) }),
+      tool: node('tool', { build: target() }),
+      lib: node('lib', { build: target() }),
+    },
+    dependencies: { app: [], tool: [], lib: [] },
+  };
+  const edges = (configuration: string | undefined) => {
+    const g = createTaskGraph(graph, {}, ['app'], ['build'], configuration, {});
+    return Object.fromEntries(Object.entries(g.dependencies).map(([k, v]) => [k, v.map((d: string | { id: string }) => (typeof d === 'string' ? d : d.id)).sort()]));
+  };
+
+  it('is left out for a task of another configuration, kept for its own, and entries without the field apply to all', () => {
+    assert.deepEqual(edges('a'), { 'app:build:a': ['lib:build:a'], 'lib:build:a': [] }, 'patches/nx+24.0.0.patch is not applied: run npm install (its postinstall runs patch-package)');
+    assert.deepEqual(edges('b'), { 'app:build:b': ['lib:build:b', 'tool:build:b'], 'lib:build:b': [], 'tool:build:b': [] });
+    // no configuration asked for: the default one's (a) decides
+    assert.deepEqual(edges(undefined), edges('a'));
   });
 });

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { accessOf, type TokenSet } from './auth';
 import { FileStore, HASH_PATTERN, UploadError } from './store';
@@ -36,7 +36,8 @@ export interface RunningCacheServer {
  * - `PUT /v1/cache/{hash}` with `Content-Length`: 200 once stored, 409 when the hash is already
  *   stored (the body is dropped: entries are immutable), 401 without a valid token, 403 for a
  *   read-only token and for the server's own refusals (over the entry size limit, disk full),
- *   411 without Content-Length, 400 for a body shorter or longer than its Content-Length.
+ *   411 without Content-Length, 400 for a body shorter or longer than its Content-Length
+ *   (bytes after the declared body that arrive before it is stored abort it: nothing is kept).
  *   Nx 24 goes on without storing after 403 or 409 and fails the task after any other status
  *   (measured with Nx 24.0.0), so a cache that cannot store never fails a build.
  * - `GET /health`: 200 `ok` without authentication, for supervisors and scripts.
@@ -47,6 +48,8 @@ export interface RunningCacheServer {
  */
 export async function startCacheServer(options: CacheServerOptions): Promise<RunningCacheServer> {
   const { store, tokens, log } = options;
+  /** The upload in progress on each connection, aborted when bytes follow its declared body. */
+  const uploads = new WeakMap<Socket, { controller: AbortController; size: number; req: http.IncomingMessage }>();
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     let bytes = 0;
@@ -98,17 +101,47 @@ export async function startCacheServer(options: CacheServerOptions): Promise<Run
       const length = req.headers['content-length'];
       if (length === undefined || !/^\d+$/.test(length)) return answer(411, 'Content-Length is required');
       const size = Number(length);
+      const upload = { controller: new AbortController(), size, req };
+      uploads.set(req.socket, upload);
+      res.on('close', () => {
+        if (uploads.get(req.socket) === upload) uploads.delete(req.socket);
+      });
       try {
-        const result = await store.put(hash, size, req);
+        const result = await store.put(hash, size, req, upload.controller.signal);
         if (result === 'exists') return answer(409, 'already stored');
         bytes = size;
         answer(200, 'stored');
       } catch (err) {
         if (!(err instanceof UploadError)) throw err;
         log?.(`refused upload ${hash}: ${err.message}`);
-        if (!req.destroyed) answer(err.status, err.message);
+        // the connection holds bytes no request owns: close it after the answer
+        if (upload.controller.signal.aborted) res.setHeader('Connection', 'close');
+        // a request whose body was read whole is destroyed (autoDestroy); its connection may still answer
+        if (!req.socket.destroyed) answer(err.status, err.message);
       }
     }
+  });
+  // Bytes after a PUT's declared body are not a request: Node's parser fails on them and would
+  // answer a bare 400 while the declared prefix is stored as an entry. The upload is aborted
+  // instead (400 with the reason, nothing kept); without one, Node's own answer.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const upload = uploads.get(socket);
+    // a parse error (llhttp's HPE_ codes) once a PUT's body is whole is in what follows it
+    if (upload?.req.complete && err.code?.startsWith('HPE_')) {
+      if (!upload.controller.signal.aborted) {
+        log?.(`error: bytes after a body of ${upload.size} bytes (${err.code ?? err.message}); upload refused`);
+        upload.controller.abort(new UploadError(`body longer than its Content-Length (${upload.size} bytes)`, 400));
+      }
+      socket.pause();
+      return;
+    }
+    // what Node answers without this listener (lib/_http_server.js, socketOnError)
+    const inFlight = (socket as Socket & { _httpMessage?: http.ServerResponse })._httpMessage;
+    if (socket.writable && (!inFlight || !inFlight.headersSent)) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+      socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy();
   });
   // Large entries on slow links: a whole request may take an hour, its headers a minute.
   server.requestTimeout = 3_600_000;

@@ -189,11 +189,14 @@ export class FileStore {
    * Receives a body of `size` bytes and stores it under `hash`, or drops it when `hash` is
    * already stored (also when a concurrent upload of the same hash finished first).
    * @param size the request's Content-Length, bytes
+   * @param signal aborted when the upload must not be kept after all (e.g. the HTTP server saw
+   *   more bytes after the declared body); checked once the body is received, before it is
+   *   stored, and its reason (an {@link UploadError}) is thrown
    * @returns `stored` or `exists`
    * @throws UploadError for a body over the entry limit or a full disk (403), or a body shorter
    *   or longer than `size` (400, e.g. the client disconnected); nothing is kept then
    */
-  async put(hash: string, size: number, body: Readable): Promise<'stored' | 'exists'> {
+  async put(hash: string, size: number, body: Readable, signal?: AbortSignal): Promise<'stored' | 'exists'> {
     if (size > this.limits.maxEntryBytes) {
       body.resume();
       throw new UploadError(`entry of ${size} bytes is over the server's limit of ${this.limits.maxEntryBytes} bytes (--max-entry-size)`, 403);
@@ -210,6 +213,7 @@ export class FileStore {
       if (measure.bytes !== size) throw new UploadError(`body of ${measure.bytes} bytes, its Content-Length says ${size}`, 400);
       const handle = await fsp.open(tmp, 'r');
       await handle.sync().finally(() => handle.close());
+      if (signal?.aborted) throw signal.reason instanceof UploadError ? signal.reason : new UploadError('upload aborted', 400);
       // Checked and claimed without an await between: one concurrent upload of a hash commits.
       if (this.index.has(hash) || this.committing.has(hash)) {
         await fsp.rm(tmp, { force: true });

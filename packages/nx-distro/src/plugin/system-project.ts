@@ -12,9 +12,10 @@ import { EPOCH_INPUT, systemTargetConfigurations, type TargetContext } from './t
  * - `system-target`: the target's identity (`system-target.json`: its file as validated, its
  *   folder's files, its toolchain), which every other task of the target reads instead of the
  *   target files (`nx-distro:system-target`);
- * - `toolchain` (only when some target has `toolchain: bootstrap`): after the builds of every
- *   bootstrap toolchain recipe, names the target's toolchain packages (`nx-distro:toolchain`);
- *   every other recipe's build depends on it and reads its `toolchain.json`;
+ * - `toolchain` (only when some target has `toolchain: bootstrap`): after the builds of the
+ *   target's own bootstrap toolchain recipes (none for an external toolchain), names the
+ *   target's toolchain packages (`nx-distro:toolchain`); every other recipe's build depends on
+ *   it and reads its `toolchain.json`;
  * - `buildroot`: a Debian build root of the target's arch for native builds (`nx-distro:buildroot`);
  * - `toolchain-runtime`: the external toolchain's C runtime as a package (`nx-distro:toolchain-runtime`);
  * - `build`: the target's pacman repository of every package (`nx-distro:repository`), so
@@ -85,6 +86,33 @@ function union(ctx: TargetContext, values: (t: TargetContext['systemTargets'][nu
   return [...new Set(ctx.systemTargets.flatMap(values))].sort();
 }
 
+/**
+ * The builds `system:toolchain` waits for: each bootstrap system target's toolchain recipes,
+ * for that target's configuration only. Nx's `dependsOn` is one list for every configuration;
+ * `configurations` on an entry is what patches/nx+24.0.0.patch adds to it (the entry is left
+ * out for a task of any other configuration), so a build for a target with an external toolchain
+ * never waits for musl or gcc's stages. An Nx without the patch takes every entry for every
+ * configuration: those builds then only come first (the file written for an external toolchain
+ * names none of them).
+ */
+function toolchainBuildDependencies(ctx: TargetContext): TargetDependencyConfig[] {
+  const byRecipes = new Map<string, { projects: string[]; configurations: string[] }>();
+  for (const { name, target } of ctx.systemTargets) {
+    if (target.toolchain.kind !== 'bootstrap') continue;
+    const projects = [...new Set(target.toolchain.recipes)].sort();
+    const key = projects.join('\n');
+    const entry = byRecipes.get(key) ?? { projects, configurations: [] };
+    entry.configurations.push(name);
+    byRecipes.set(key, entry);
+  }
+  return [...byRecipes.values()].map(({ projects, configurations }) => ({
+    target: BUILD_TARGET,
+    projects,
+    params: 'ignore' as const,
+    configurations: configurations.sort(),
+  }) as TargetDependencyConfig);
+}
+
 /** Runtime input printing the versions of host programs (a missing one prints nothing). */
 function toolVersions(commands: readonly string[]): { runtime: string } {
   return { runtime: `${commands.map((c) => `${c} 2>/dev/null`).join('; ')}; true` };
@@ -125,9 +153,8 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
         executor: 'nx-distro:toolchain',
         inputs: [SYSTEM_TARGET_INPUT, ...ctx.pluginInputs, { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false }],
         outputs: [`${dist}/toolchain`],
-        // The union over targets (dependsOn is per Nx target): for an external toolchain these
-        // builds only come first; the file it writes then names none of them.
-        dependsOn: [SYSTEM_TARGET_DEPENDENCY, { target: BUILD_TARGET, projects: [...ctx.bootstrapRecipes], params: 'ignore' as const }],
+        // Each bootstrap target's own toolchain builds, for its configuration alone.
+        dependsOn: [SYSTEM_TARGET_DEPENDENCY, ...toolchainBuildDependencies(ctx)],
         metadata: { description: "The system target's bootstrap toolchain: the packages of its toolchain recipes (binutils, gcc, the C library), which every other build uses." },
       } satisfies TargetConfiguration,
     } : {}),
