@@ -11,7 +11,8 @@
  * 50) and the kill moments come from `NX_DISTRO_FAULT_SEED` (printed, so a failure can be
  * replayed) as a share (5% to 95%) of the time a clean build of the same recipes takes in another
  * workspace first (the reference). A run that completes before its kill is started over from an
- * empty Nx cache and `dist/`, so kills keep falling into real work.
+ * empty Nx cache and `dist/`, so kills keep falling into real work, and does not count: the loop
+ * goes on until that many runs were killed (and fails after three times as many runs).
  *
  * Also a network failure during fetch: a server that closes the connection halfway through the
  * body, then no server at all, each give one clear error and leave nothing in the store. And a
@@ -158,7 +159,10 @@ describe('faults: SIGKILL at random moments during a real build', () => {
     const log: string[] = [`seed ${SEED} (NX_DISTRO_FAULT_SEED), ${ITERATIONS} iterations, a clean build takes ${cleanMs} ms`];
     let kills = 0;
     const workers: number[] = [];
-    for (let i = 0; i < ITERATIONS; i++) {
+    // A run that completes before its kill moment is no kill: the loop goes on until ITERATIONS
+    // runs were killed, and fails when the kills keep missing the work (3 × ITERATIONS runs).
+    for (let i = 0; kills < ITERATIONS; i++) {
+      assert.ok(i < 3 * ITERATIONS, `${kills} of ${ITERATIONS} kills in ${i} runs: the others completed before their kill moment\n${log.join('\n')}`);
       const delay = Math.round(cleanMs * (0.05 + 0.9 * random()));
       const child = ws.spawn('nx', 'run-many', '-t', 'build', '-c', TARGET, '-p', ...PROJECTS, '--output-style=static');
       const exited = await Promise.race([child.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), delay))]);
@@ -187,6 +191,8 @@ describe('faults: SIGKILL at random moments during a real build', () => {
       await checkPackages(ws.root);
     }
     console.log(`\nfault loop (${new Date().toISOString().slice(0, 10)}): ${kills} kills, ${workers.length} Nx plugin workers orphaned\n${log.map((l) => `  ${l}`).join('\n')}`);
+    assert.ok(kills > 0, 'at least one run was killed');
+    assert.equal(kills, ITERATIONS, `${ITERATIONS} runs killed`);
 
     const done = await ws.nx('run-many', '-t', 'build', '-c', TARGET, '-p', ...PROJECTS, '--output-style=static');
     assert.equal(done.exitCode, 0, done.all.slice(-6000));

@@ -1,7 +1,8 @@
 // Graph tests on real temporary workspaces: the nx CLI runs the nx-distro plugin over the
 // fixture recipes in test/fixtures/toolchain and the repo's system targets.
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { createWorkspace, EXTERNAL_SYSTEM_TARGETS, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
@@ -135,10 +136,24 @@ describe('graph of the staged toolchain fixture', () => {
     assert.ok(ws.readJson('default.json').tasks.tasks['gcc:build--stage1:x86_64']);
   });
 
-  it('makes an arch-limited recipe an explicit, logged no-op for another arch, and never builds it for x86_64', async () => {
-    const r = await ws.nx('run', 'syslinux:build:aarch64', '--exclude-task-dependencies', '--skip-nx-cache');
-    assert.equal(r.exitCode, 0, r.all);
-    assert.match(r.all, /syslinux: nothing to build for aarch64 \(arch aarch64 is not in the recipe's arch list: x86_64\)/);
+  it('makes an arch-limited recipe an explicit, logged no-op for another arch, and builds it for x86_64, the arch it lists', async () => {
+    // the fixture with an install step, so that the arch list alone decides whether a package is written
+    const recipe = ws.read('recipes/syslinux/recipe.yaml');
+    ws.write('recipes/syslinux/recipe.yaml', `${recipe}steps:\n  install: |\n    install -Dm644 /dev/null "$pkgdir/usr/share/syslinux/built-for-$CHOST"\n`);
+    try {
+      const r = await ws.nx('run', 'syslinux:build:aarch64', '--exclude-task-dependencies', '--skip-nx-cache');
+      assert.equal(r.exitCode, 0, r.all);
+      assert.match(r.all, /syslinux: nothing to build for aarch64 \(arch aarch64 is not in the recipe's arch list: x86_64\)/);
+      assert.deepEqual(readdirSync(path.join(ws.root, 'dist/aarch64/packages/syslinux')), [], 'no package written for aarch64');
+      const x = await ws.nx('run', 'syslinux:build:x86_64', '--exclude-task-dependencies', '--skip-nx-cache');
+      assert.equal(x.exitCode, 0, x.all);
+      assert.doesNotMatch(x.all, /nothing to build/, 'x86_64 is in the arch list: no no-op');
+      const pkg = path.join(ws.root, 'dist/x86_64/packages/syslinux/syslinux-6.04-1-x86_64.pkg.tar.zst');
+      assert.ok(existsSync(pkg), `the x86_64 build writes its package: ${x.all.slice(-3000)}`);
+      assert.match(execFileSync('bsdtar', ['-tf', pkg], { encoding: 'utf8' }), /^usr\/share\/syslinux\/built-for-x86_64-linux-gnu$/m);
+    } finally {
+      ws.write('recipes/syslinux/recipe.yaml', recipe);
+    }
   });
 
   it('makes the build of a recipe the external toolchain stands in for an explicit no-op', async () => {

@@ -7,8 +7,9 @@
  * from the initramfs alone, and from the squashfs layers stacked as an overlay. Then: the image
  * is reproducible (rootfs and image made again with --skip-nx-cache give the same bytes), a
  * second run after deleting dist/ is served entirely from Nx's cache, and the rootfs installs
- * and upgrades from the target's repository with pacman through its own pacman.conf and
- * database. The times are printed (docs/images.md quotes them).
+ * from the target's repository with pacman through its own pacman.conf and database, and
+ * upgrades (`pacman -Syu`) to a newer release of zlib built into it. The times are printed
+ * (docs/images.md quotes them).
  *
  * Needs on the host (tools/setup-host): the cross compilers, bubblewrap, qemu-user-static,
  * pacman, repo-add, bsdtar, zstd, squashfs-tools, qemu-system-arm and qemu-system-x86; root
@@ -149,6 +150,35 @@ describe('images: rootfs, squashfs layers, initramfs, kernel, boot in QEMU', { s
         assert.equal(s.code, 0, s.out);
         assert.match(s.out, /reinstalling lua/);
         assert.match(pacman('-Qi', 'readline').out, /^Install Reason\s+: Explicitly installed$/m);
+
+        // The upgrade: a newer release of zlib (one file more), built into the repository, then
+        // pacman -Syu in the image's root takes it, and only it.
+        const recipe = ws.read('recipes/zlib/recipe.yaml');
+        assert.match(recipe, /^release: 1$/m);
+        const upgraded = `${recipe.replace(/^release: 1$/m, 'release: 2')}  install: |\n    make DESTDIR="$pkgdir" install\n    mkdir -p "$pkgdir/usr/share/zlib"\n    echo "zlib 1.2.13, release 2" > "$pkgdir/usr/share/zlib/release"\n`;
+        try {
+          ws.write('recipes/zlib/recipe.yaml', upgraded);
+          const u = await ws.nx('run', 'system:build', '-c', target, '--output-style=static');
+          assert.equal(u.exitCode, 0, u.all.slice(-6000));
+          const db = execFileSync('bsdtar', ['-tf', dist('repo', `${target}.db.tar.zst`)], { encoding: 'utf8' });
+          assert.match(db, /^zlib-1\.2\.13-2\/desc$/m, 'the repository has the new release');
+          assert.doesNotMatch(db, /^zlib-1\.2\.13-1\/desc$/m, 'and not the old one');
+          rmSync(path.join(root, 'var/cache/nx-distro/repo'), { recursive: true });
+          cpSync(dist('repo'), path.join(root, 'var/cache/nx-distro/repo'), { recursive: true, verbatimSymlinks: true });
+          assert.equal(pacman('-Q', 'zlib').out, 'zlib 1.2.13-1\n');
+          const syu = pacman('-Syu', '--noscriptlet');
+          assert.equal(syu.code, 0, syu.out);
+          assert.match(syu.out, /upgrading zlib/, syu.out);
+          assert.doesNotMatch(syu.out, /(upgrading|installing|reinstalling) (?!zlib)/, `only zlib changes: ${syu.out}`);
+          assert.equal(pacman('-Q', 'zlib').out, 'zlib 1.2.13-2\n');
+          assert.equal(readFileSync(path.join(root, 'usr/share/zlib/release'), 'utf8'), 'zlib 1.2.13, release 2\n', 'the new release\'s file is installed');
+          assert.match(pacman('-Ql', 'zlib').out, /^zlib \/usr\/share\/zlib\/release$/m);
+          const upgradedKk = pacman('-Qkk', 'zlib');
+          assert.equal(upgradedKk.code, 0, `the upgraded package's files as it has them: ${upgradedKk.out}`);
+          assert.deepEqual(pacman('-Qu'), { code: 1, out: '' }, 'nothing left to upgrade');
+        } finally {
+          ws.write('recipes/zlib/recipe.yaml', recipe);
+        }
       });
     });
   }

@@ -10,14 +10,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { load } from 'js-yaml';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'x86_64';
 const PROJECTS = ['zlib', 'zprobe', 'hello'];
+/** The build machine's pacman arch name. */
+const BUILD_ARCH = ({ x64: 'x86_64', arm64: 'aarch64', arm: 'armv7h', riscv64: 'riscv64' } as Record<string, string>)[os.arch()] ?? os.arch();
 
 /** A patch (patch -p1) to zlib 1.2.13's zlib.h adding a comment: an installed header changes. */
 const HEADER_PATCH = `--- a/zlib.h
@@ -280,9 +284,46 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
     const second = await run();
     assert.equal(second.exitCode, 0, second.all.slice(-6000));
     assert.deepEqual(second.ran, []);
-    // the zprobe package runs and prints the zlib version it was linked with
-    assert.match(readFileSync(path.join(ws.root, 'dist', TARGET, 'packages', 'zprobe', 'build.log'), 'utf8'), /==> install/);
+    // the zprobe package runs and prints the zlib version it was linked with: zlib's and zprobe's
+    // packages installed with pacman into an empty root (no dependency check: the toolchain's C
+    // runtime package is not part of these runs), zprobe run from it with the root's libz, under
+    // the target's QEMU with the toolchain's C library, or directly on a build machine of its arch
+    // (outside the workspace, so that no file of it can become an input of a later run)
+    const outside = mkdtempSync(path.join(tmpdir(), 'nx-distro-zprobe-'));
+    try {
+      await runZprobe(outside);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
+
+  /**
+   * Installs the zlib and zprobe packages with pacman into a root under `outside` and runs zprobe
+   * from it; fails unless it loads the root's libz and prints the version of the zlib recipe.
+   * @param outside an empty folder outside the workspace
+   */
+  async function runZprobe(outside: string) {
+    const rootfs = path.join(outside, 'rootfs');
+    mkdirSync(path.join(rootfs, 'var/lib/pacman'), { recursive: true });
+    const conf = path.join(outside, 'pacman.conf');
+    writeFileSync(conf, `[options]\nArchitecture = ${TARGET}\nSigLevel = Never\nHookDir = ${path.join(outside, 'no-hooks')}\n`);
+    const pkg = (name: string, version: string) => path.join(ws.root, 'dist', TARGET, 'packages', name, `${name}-${version}-1-${TARGET}.pkg.tar.zst`);
+    const zlibVersion = (load(ws.read('recipes/zlib/recipe.yaml')) as { version: string }).version;
+    const install = await execa('pacman', ['--root', rootfs, '--dbpath', path.join(rootfs, 'var/lib/pacman'), '--config', conf, '--noconfirm', '--noscriptlet', '-Udd', pkg('zlib', zlibVersion), pkg('zprobe', '1.0')], { reject: false, all: true });
+    assert.equal(install.exitCode, 0, install.all);
+    const target = load(readFileSync(path.join(REPO_ROOT, 'targets', `${TARGET}.yaml`), 'utf8')) as { arch: string; qemu: string; toolchain: { sysroot: string } };
+    const zprobe = path.join(rootfs, 'usr/bin/zprobe');
+    const env: Record<string, string> = { LD_LIBRARY_PATH: path.join(rootfs, 'usr/lib'), LC_ALL: 'C' };
+    let probe;
+    if (BUILD_ARCH === target.arch) {
+      // the build machine has a libz.so.1 of its own: the root's must be the one loaded
+      const ldd = await execa('ldd', [zprobe], { env, all: true });
+      assert.match(ldd.all, new RegExp(`libz\\.so\\.1 => ${rootfs}/usr/lib/libz\\.so\\.1 `), ldd.all);
+      probe = await execa(zprobe, [], { env, reject: false, all: true });
+    } else probe = await execa(target.qemu, [zprobe], { env: { ...env, QEMU_LD_PREFIX: target.toolchain.sysroot }, reject: false, all: true });
+    assert.equal(probe.exitCode, 0, probe.all);
+    assert.equal(probe.stdout, zlibVersion);
+  }
 
   for (const m of MUTATIONS) {
     it(m.name, async () => {
