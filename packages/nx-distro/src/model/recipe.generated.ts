@@ -22,6 +22,22 @@ export type DependencyList2 = string[];
  * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
  */
 export type DependencyList3 = string[];
+/**
+ * `gnu-configure`: extra arguments appended to `./configure`'s; each entry one argument, `$VAR` expanded as in double quotes.
+ */
+export type Args = string[];
+/**
+ * `gnu-configure` and `make`: extra arguments to every `make` of the style (build, check, install); each entry one argument, `$VAR` expanded.
+ */
+export type Args1 = string[];
+/**
+ * `cmake`: extra arguments appended to the `cmake` configure command (`-DBUILD_TESTING=OFF`); each entry one argument, `$VAR` expanded.
+ */
+export type Args2 = string[];
+/**
+ * `meson`: extra arguments appended to `meson setup` (`-Ddocs=false`); each entry one argument, `$VAR` expanded.
+ */
+export type Args3 = string[];
 
 /**
  * One package recipe, `recipes/<name>/recipe.yaml` (or `recipes/<category>/<name>/recipe.yaml`). Every recipe is one Nx project. This schema is the single source of truth: the TypeScript types in recipe.generated.ts are generated from it and docs/recipe-format.md documents it field by field.
@@ -84,9 +100,21 @@ export interface Recipe {
   arch?: 'any' | [string, ...string[]];
   env?: Env1;
   /**
-   * Named build style supplying default steps; `steps` override them one by one. `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `none`: no default steps.
+   * Named build style supplying default steps; `steps` override them one by one (docs/recipe-format.md, Build styles). `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `cmake`: a generated CMake toolchain file, Ninja, `cmake --install` into `$pkgdir`. `meson`: a generated Meson cross file (and native file for the build machine), `meson setup`, `meson install`. `none`: no default steps.
    */
-  style?: 'gnu-configure' | 'make' | 'none';
+  style?: 'cmake' | 'gnu-configure' | 'make' | 'meson' | 'none';
+  /**
+   * Sub-folder of `$srcdir` every step (the style's and the recipe's) starts in, as cports' `build_wrksrc` (expat's sources sit in `expat/`): a relative path of plain names, no `.` or `..`.
+   */
+  build_wrksrc?: string;
+  /**
+   * `gnu-configure` only: run `autoreconf -fi` before `./configure` (a release or tag archive without a generated `configure`).
+   */
+  autoreconf?: boolean;
+  configure_args?: Args;
+  make_args?: Args1;
+  cmake_args?: Args2;
+  meson_args?: Args3;
   steps?: Steps1;
 }
 export interface Source {
