@@ -50,43 +50,43 @@ export const MESON_FILES_SCRIPT = String.raw`if [ -n "$SYSROOT" ]; then
   }
 __CASE__
   {
-    echo "# Meson cross file for $CHOST, written by nx-distro's meson style from the build environment"
+    printf '%s\n' "# Meson cross file for $CHOST, written by nx-distro's meson style from the build environment"
     echo '[binaries]'
-    echo "c = $(nx_list "$CC")"
-    echo "cpp = $(nx_list "$CXX")"
-    echo "ar = $(nx_list "$AR")"
-    echo "strip = $(nx_list "$STRIP")"
-    echo "nm = $(nx_list "$NM")"
-    echo "ranlib = $(nx_list "$RANLIB")"
-    echo "objcopy = $(nx_list "$OBJCOPY")"
-    echo "objdump = $(nx_list "$OBJDUMP")"
-    echo "readelf = $(nx_list "$READELF")"
-    echo "pkgconfig = $(nx_list "$PKG_CONFIG")"
+    printf '%s\n' "c = $(nx_list "$CC")"
+    printf '%s\n' "cpp = $(nx_list "$CXX")"
+    printf '%s\n' "ar = $(nx_list "$AR")"
+    printf '%s\n' "strip = $(nx_list "$STRIP")"
+    printf '%s\n' "nm = $(nx_list "$NM")"
+    printf '%s\n' "ranlib = $(nx_list "$RANLIB")"
+    printf '%s\n' "objcopy = $(nx_list "$OBJCOPY")"
+    printf '%s\n' "objdump = $(nx_list "$OBJDUMP")"
+    printf '%s\n' "readelf = $(nx_list "$READELF")"
+    printf '%s\n' "pkgconfig = $(nx_list "$PKG_CONFIG")"
     echo
     echo '[built-in options]'
-    echo "c_args = $(nx_list "$CFLAGS $CPPFLAGS")"
-    echo "c_link_args = $(nx_list "$LDFLAGS")"
-    echo "cpp_args = $(nx_list "$CXXFLAGS $CPPFLAGS")"
-    echo "cpp_link_args = $(nx_list "$LDFLAGS")"
+    printf '%s\n' "c_args = $(nx_list "$CFLAGS $CPPFLAGS")"
+    printf '%s\n' "c_link_args = $(nx_list "$LDFLAGS")"
+    printf '%s\n' "cpp_args = $(nx_list "$CXXFLAGS $CPPFLAGS")"
+    printf '%s\n' "cpp_link_args = $(nx_list "$LDFLAGS")"
     echo
     echo '[properties]'
-    echo "sys_root = $(nx_q "$SYSROOT")"
-    echo "pkg_config_libdir = $(nx_q "$PKG_CONFIG_LIBDIR")"
+    printf '%s\n' "sys_root = $(nx_q "$SYSROOT")"
+    printf '%s\n' "pkg_config_libdir = $(nx_q "$PKG_CONFIG_LIBDIR")"
     echo
     echo '[host_machine]'
-    echo "system = 'linux'"
-    echo "cpu_family = '$nx_cpu_family'"
-    echo "cpu = '$nx_cpu'"
-    echo "endian = '$nx_endian'"
+    printf '%s\n' "system = 'linux'"
+    printf '%s\n' "cpu_family = '$nx_cpu_family'"
+    printf '%s\n' "cpu = '$nx_cpu'"
+    printf '%s\n' "endian = '$nx_endian'"
   } > _nx-distro/cross.ini
   {
-    echo "# Meson native file for the build machine $CBUILD, written by nx-distro's meson style"
+    printf '%s\n' "# Meson native file for the build machine $CBUILD, written by nx-distro's meson style"
     echo '[binaries]'
 __NATIVE__
     echo
     echo '[built-in options]'
-    echo "c_args = [__BUILDARGS__]"
-    echo "cpp_args = [__BUILDARGS__]"
+    printf '%s\n' "c_args = [__BUILDARGS__]"
+    printf '%s\n' "cpp_args = [__BUILDARGS__]"
   } > _nx-distro/native.ini
   unset __UNSET__
   set -- --cross-file "$PWD/_nx-distro/cross.ini" --native-file "$PWD/_nx-distro/native.ini"
@@ -94,7 +94,7 @@ else
   set --
 fi`
   .replace('__CASE__', machineCase('meson', (m) => ({ nx_cpu_family: m.mesonCpuFamily, nx_cpu: m.mesonCpu, nx_endian: m.endian })).replace(/^/gm, '  '))
-  .replace('__NATIVE__', Object.entries(BUILD_MACHINE_TOOLS).map(([k, v]) => `    echo "${k} = '${v}'"`).join('\n'))
+  .replace('__NATIVE__', Object.entries(BUILD_MACHINE_TOOLS).map(([k, v]) => `    printf '%s\n' "${k} = '${v}'"`).join('\n'))
   .replaceAll('__BUILDARGS__', buildArgs)
   .replace('__UNSET__', MESON_UNSET);
 
