@@ -3,8 +3,10 @@
  * `expat/`: `build_wrksrc`) and fribidi (meson, whose Unicode table generators are compiled for
  * the build machine and run there) cross-built for aarch64 with Debian's cross compiler in the
  * build sandbox, their packages unpacked, and their programs run under qemu-aarch64 with the
- * toolchain's C library (`QEMU_LD_PREFIX`) and the packages' own libraries. One target, the two
- * smallest real recipes of the styles: this file is in `npm test`.
+ * toolchain's C library (`QEMU_LD_PREFIX`) and the packages' own libraries; and a plain Makefile
+ * (`make` style) whose default target runs the program it has just built, which works in a cross
+ * build through binfmt_misc and the environment's `QEMU_LD_PREFIX`. One target, the two smallest
+ * real recipes of the styles: this file is in `npm test`.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -17,6 +19,21 @@ const TARGET = 'aarch64';
 const SYSROOT = '/usr/aarch64-linux-gnu';
 const RECIPES = ['expat', 'fribidi'];
 
+/** A plain Makefile whose default target runs the host machine's program it has just built. */
+const RUNS_WHAT_IT_BUILT = `name: runs-what-it-built
+version: "1"
+release: 1
+description: A Makefile whose default target runs the program it has just built
+license: [MIT]
+homepage: https://example.org/runs-what-it-built
+style: make
+make_args: [PREFIX=/usr]
+steps:
+  prepare: |
+    printf '#include <stdio.h>\\nint main(void) { puts("built for the host machine, run during the build"); return 0; }\\n' > hello.c
+    printf 'all: hello\\n\\t./hello > greeting.txt\\nhello: hello.c\\n\\t$(CC) $(CFLAGS) $(LDFLAGS) -o hello hello.c\\ninstall:\\n\\tinstall -D -m755 hello $(DESTDIR)$(PREFIX)/bin/hello\\n\\tinstall -D -m644 greeting.txt $(DESTDIR)$(PREFIX)/share/hello/greeting.txt\\n' > Makefile
+`;
+
 describe('cmake and meson styles on real recipes', () => {
   let ws: TestWorkspace;
   let rootfs: string;
@@ -24,6 +41,7 @@ describe('cmake and meson styles on real recipes', () => {
   before(() => {
     ws = createWorkspace(undefined, { shareRunCache: true, systemTargets: [TARGET] });
     for (const r of RECIPES) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
+    ws.write('recipes/runs-what-it-built/recipe.yaml', RUNS_WHAT_IT_BUILT);
     rootfs = path.join(ws.root, 'rootfs');
   });
   after(() => ws.dispose());
@@ -34,11 +52,11 @@ describe('cmake and meson styles on real recipes', () => {
 
   it(`builds expat (cmake) and fribidi (meson) for ${TARGET} and unpacks their packages`, async () => {
     const started = Date.now();
-    const r = await ws.nx('run-many', '-t', 'build', '-c', TARGET, `--projects=${RECIPES.join(',')}`, '--output-style=static');
+    const r = await ws.nx('run-many', '-t', 'build', '-c', TARGET, `--projects=${[...RECIPES, 'runs-what-it-built'].join(',')}`, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-6000));
     console.log(`# expat + fribidi for ${TARGET}: ${((Date.now() - started) / 1000).toFixed(0)} s (or from the run's cache)`);
     mkdirSync(rootfs);
-    for (const name of RECIPES) {
+    for (const name of [...RECIPES, 'runs-what-it-built']) {
       const dir = path.join(ws.root, 'dist', TARGET, 'packages', name);
       const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'));
       assert.ok(pkg, `${name}: a package in ${dir}`);
@@ -85,5 +103,12 @@ describe('cmake and meson styles on real recipes', () => {
     const r = await run('usr/bin/fribidi', ['--nopad', '--charset', 'UTF-8'], 'abc \u05d0\u05d1\u05d2\n');
     assert.equal(r.exitCode, 0, r.all);
     assert.equal(r.stdout, 'abc \u05d2\u05d1\u05d0');
+  });
+
+  it("make: a Makefile's default target ran the aarch64 program it had just built (binfmt_misc, QEMU_LD_PREFIX)", async (t) => {
+    if (!built) return t.skip('the build failed');
+    assert.equal(readFileSync(path.join(rootfs, 'usr/share/hello/greeting.txt'), 'utf8'), 'built for the host machine, run during the build\n');
+    const r = await run('usr/bin/hello', [], '');
+    assert.equal(r.stdout, 'built for the host machine, run during the build');
   });
 });
