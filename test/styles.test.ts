@@ -111,4 +111,11 @@ describe('cmake and meson styles on real recipes', () => {
     const r = await run('usr/bin/hello', [], '');
     assert.equal(r.stdout, 'built for the host machine, run during the build');
   });
+
+  it('make: an install that writes outside $pkgdir (a Makefile without DESTDIR) fails in one line naming the fix', async () => {
+    ws.write('recipes/no-destdir/recipe.yaml', RUNS_WHAT_IT_BUILT.replace('name: runs-what-it-built', 'name: no-destdir').replace(/\$\(DESTDIR\)/g, ''));
+    const r = await ws.nx('run', 'no-destdir:build', '-c', TARGET, '--output-style=static');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /no-destdir: step install failed \(exit 2\) after [\d.]+ s; full log: dist\/aarch64\/packages\/no-destdir\/build\.log; the install step wrote outside \$pkgdir \(the root is read-only\): if the Makefile has no DESTDIR/);
+  });
 });

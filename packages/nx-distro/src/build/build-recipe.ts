@@ -281,7 +281,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       await fs.appendFile(logFile, stepEndLine(phase, started, Date.now(), r.signal ?? r.exitCode));
       if (r.exitCode !== 0) {
         const tail = (await fs.readFile(logFile, 'utf8')).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}`);
+        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}${installOutsidePkgdirHint(phase, tail)}`);
       }
       logger.info(`${what}: ${phase} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
@@ -341,6 +341,16 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
     throw e;
   }
+}
+
+/**
+ * The fix to name when an install step wrote outside `$pkgdir` (the sandbox's root is read-only):
+ * most often a plain Makefile that knows no `DESTDIR` and installs into `$(PREFIX)` directly.
+ * @returns `; <fix>` to append to the failure line, or '' for any other failure
+ */
+export function installOutsidePkgdirHint(phase: string, logTail: string): string {
+  if (phase !== 'install' || !/Read-only file system|Permission denied/.test(logTail)) return '';
+  return '; the install step wrote outside $pkgdir (the root is read-only): if the Makefile has no DESTDIR, install with its prefix under $pkgdir (steps.install: make PREFIX="$pkgdir/usr" install, or make_args)';
 }
 
 /** Removes libtool's `.la` files: their absolute paths would point into the build sysroot (Arch's and Alpine's practice). */
