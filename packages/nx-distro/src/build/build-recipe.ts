@@ -22,7 +22,8 @@ import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
-import { PHASES, resolveSteps } from '../styles';
+import { hostTools, PHASES, resolveSteps } from '../styles';
+import { missingBuildrootPackages, missingHostPackages } from './host-tools';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
 import { stepEndLine } from '../run-report/build-log';
@@ -217,6 +218,17 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         throw new InputError(loadedTarget.file, 'buildroot', `no build root at ${path.relative(root, tarball)}`, `run \`nx run system:buildroot -c ${loadedTarget.name}\` (Nx runs it first for every native build)`);
       }
       buildroot = await extractedBuildroot(path.join(root, 'tmp', 'buildroots'), tarball);
+    }
+    // The build machine's programs the recipe runs (its style's and its host_tools): installed
+    // on the build machine for a cross build, in the build root for a native one.
+    const runsTools = hostTools(recipe);
+    if (mode === 'cross') {
+      const missing = missingHostPackages(runsTools);
+      if (missing.length) throw new InputError(recipeFile, 'host_tools', `${what} runs ${missing.join(', ')} (Debian package${missing.length > 1 ? 's' : ''}), not installed on this build machine`, `run tools/setup-host, or: apt-get install ${missing.join(' ')}`);
+    } else if (runsTools.length) {
+      const list = path.join(root, distDir, loadedTarget.name, 'buildroot', 'packages.txt');
+      const missing = missingBuildrootPackages(runsTools, await fs.readFile(list, 'utf8').catch(() => ''));
+      if (missing.length) throw new InputError(loadedTarget.file, 'buildroot.packages', `${what} runs ${missing.join(', ')} (its host_tools or style), which the ${loadedTarget.name} build root does not have`, `add ${missing.join(', ')} to buildroot.packages`);
     }
     const stagedInfo = await stageSysroot(sysroot, buildroot ? [buildroot, ...staged] : staged);
     if (stagedInfo.conflicts.length) {

@@ -81,6 +81,10 @@ export interface Recipe {
   makedepends?: DependencyList1;
   makedepends_build?: DependencyList2;
   /**
+   * Debian packages of the build machine's programs the build runs (`cmake`, `ninja-build`, `python3`, `perl`), beyond build-essential: tools/setup-host installs them, a cross build fails in one line when one is missing, a native build when the target's build root lacks it (`buildroot.packages`), and their installed versions are part of the build's cache key. The `cmake` and `meson` styles add theirs (`cmake`/`meson` and `ninja-build`).
+   */
+  host_tools?: string[];
+  /**
    * Reduced builds used to break a dependency loop (gcc `stage1` before the C library; Debian's `stage1`/`nocheck` build profiles). Each stage is the Nx target `build--<stage>`; other recipes refer to it as `name@<stage>`. A field a stage leaves out is inherited from the recipe.
    */
   stages?: {

@@ -26,6 +26,23 @@ export const STYLES: Readonly<Record<NonNullable<Recipe['style']>, Style>> = {
   none: () => ({}),
 };
 
+/** The Debian packages of the build machine's programs each style runs (what `host_tools` adds to). */
+export const STYLE_HOST_TOOLS: Readonly<Record<NonNullable<Recipe['style']>, readonly string[]>> = {
+  cmake: ['cmake', 'ninja-build'],
+  'gnu-configure': [],
+  make: [],
+  meson: ['meson', 'ninja-build'],
+  none: [],
+};
+
+/**
+ * The Debian packages of the build machine's programs a recipe's build runs: its style's
+ * ({@link STYLE_HOST_TOOLS}) and its `host_tools`, sorted, each once.
+ */
+export function hostTools(recipe: Recipe): string[] {
+  return [...new Set([...STYLE_HOST_TOOLS[recipe.style ?? 'none'], ...(recipe.host_tools ?? [])])].sort();
+}
+
 /**
  * The steps a build runs: the style's defaults, overridden phase by phase by the recipe's
  * `steps`, then by the stage's `steps` when building a stage. With `build_wrksrc` every step
