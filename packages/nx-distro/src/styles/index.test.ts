@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { InputErrors } from '../model/errors';
 import { loadRecipe } from '../model/recipe';
 import { recipe } from '../testing/recipes';
-import { STYLES, resolveSteps } from './index';
+import { hostTools, STYLES, resolveSteps } from './index';
+import { hostToolsInput } from '../plugin/targets';
 
 describe('build styles', () => {
   it('are exactly the styles the recipe schema allows', () => {
@@ -53,5 +54,12 @@ describe('build styles', () => {
     assert.deepEqual(errors('build_wrksrc: expat/lib\ncmake_args: [-DX=ON]\n'), []);
     for (const bad of ['..', '../x', '/abs', 'a/../b', './a', 'a b', 'a/']) assert.deepEqual(errors(`build_wrksrc: "${bad}"\n`), ['build_wrksrc'], bad);
     assert.deepEqual(errors('cmake_args: ["-DX=\\u0001"]\n'), ['cmake_args[0]']);
+  });
+
+  it("name the host tools a recipe's build runs: its style's and its host_tools, as a dpkg-query runtime input", () => {
+    const r = recipe('fribidi', { style: 'meson', host_tools: ['python3', 'ninja-build'] });
+    assert.deepEqual(hostTools(r.recipe), ['meson', 'ninja-build', 'python3']);
+    assert.deepEqual(hostToolsInput(r), [{ runtime: "dpkg-query -W -f='${Package}=${Version}\\n' meson ninja-build python3 2>&1; true" }]);
+    assert.deepEqual(hostToolsInput(recipe('zlib', { style: 'gnu-configure' })), []);
   });
 });
