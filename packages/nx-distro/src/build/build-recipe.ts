@@ -24,6 +24,7 @@ import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
 import { hostTools, PHASES, resolveSteps } from '../styles';
 import { missingBuildrootPackages, missingHostPackages } from './host-tools';
+import { readSnippets } from '../styles/snippets';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
 import { stepEndLine } from '../run-report/build-log';
@@ -155,7 +156,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
 
     const mode: BuildMode = requestedMode === 'native' || target.builds === 'native' ? 'native' : 'cross';
-    const steps = resolveSteps(recipe, options.stage);
+    const steps = resolveSteps(recipe, options.stage, readSnippets(root, loaded));
     if (!steps.install) {
       logger.info(`${what}: nothing to build for ${loadedTarget.name}: the recipe has no install step (style ${recipe.style ?? 'none'}); no package is written`);
       return { success: true };

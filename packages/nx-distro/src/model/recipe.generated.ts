@@ -119,6 +119,10 @@ export interface Recipe {
   make_args?: Args1;
   cmake_args?: Args2;
   meson_args?: Args3;
+  /**
+   * Shared step snippets (what eclasses and bbclasses are for): names of shell files `snippets/<name>.sh` at the workspace root whose text, in this order, starts every step of the build (before the step's own text, after the `cd` into `build_wrksrc`): functions and variables two recipes share, e.g. one workaround called from both recipes' steps. The files are part of the cache key of the recipes that name them.
+   */
+  snippets?: string[];
   steps?: Steps1;
 }
 export interface Source {

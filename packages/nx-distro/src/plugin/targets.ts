@@ -10,6 +10,7 @@ import type { LoadedSystemTarget } from '../model/system-target';
 import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
 import type { NormalizedOptions } from './options';
 import { hostTools } from '../styles';
+import { snippetFile } from '../styles/snippets';
 import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT, TOOLCHAIN_DEPENDENCY, TOOLCHAIN_INPUT } from './system-project';
 
 /** Absolute folder of the plugin package (where package.json is). */
@@ -56,6 +57,11 @@ export function hostToolsInput(r: LoadedRecipe): InputDefinition[] {
   const tools = hostTools(r.recipe);
   if (!tools.length) return [];
   return [{ runtime: `dpkg-query -W -f='\${Package}=\${Version}\\n' ${tools.join(' ')} 2>&1; true` }];
+}
+
+/** The recipe's shared step snippets (`snippets/<name>.sh`) as file inputs of its builds. */
+export function snippetInputs(r: LoadedRecipe): string[] {
+  return (r.recipe.snippets ?? []).map((n) => `{workspaceRoot}/${snippetFile(n)}`);
 }
 
 /** One configuration per system target, named after it, setting the executor's `systemTarget` option. */
@@ -167,6 +173,7 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
       ...ctx.pluginInputs,
       EPOCH_INPUT,
       ...hostToolsInput(r),
+      ...snippetInputs(r),
       // Early cutoff: a cross build's key reads what its dependencies offer it (their ABI
       // manifests: headers, sonames and exported symbols, every other file's bytes), so a
       // dependency rebuilt with the same ABI leaves it cached. A native build can run its
@@ -214,6 +221,7 @@ export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ct
       ...ctx.pluginInputs,
       EPOCH_INPUT,
       ...hostToolsInput(r),
+      ...snippetInputs(r),
       { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
       ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],

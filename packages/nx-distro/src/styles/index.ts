@@ -3,6 +3,7 @@ import { cmake } from './cmake';
 import { gnuConfigure } from './gnu-configure';
 import { make } from './make';
 import { meson } from './meson';
+import type { readSnippets } from './snippets';
 
 /** Shell text for each phase a style supplies; a phase it leaves out does nothing. */
 export type StyleSteps = Readonly<Steps>;
@@ -46,17 +47,20 @@ export function hostTools(recipe: Recipe): string[] {
 /**
  * The steps a build runs: the style's defaults, overridden phase by phase by the recipe's
  * `steps`, then by the stage's `steps` when building a stage. With `build_wrksrc` every step
- * that runs starts with `cd` into that sub-folder of `$srcdir` (the steps start in `$srcdir`).
+ * that runs starts with `cd` into that sub-folder of `$srcdir` (the steps start in `$srcdir`),
+ * then the texts of the recipe's `snippets` (read by {@link readSnippets}), in order.
+ * @param snippets the texts of the recipe's snippets
  * @returns shell text per phase; phases with no text are absent
  */
-export function resolveSteps(recipe: Recipe, stage?: string): Partial<Record<Phase, string>> {
+export function resolveSteps(recipe: Recipe, stage?: string, snippets: readonly string[] = []): Partial<Record<Phase, string>> {
+  const prelude = [recipe.build_wrksrc ? `cd ${recipe.build_wrksrc}\n` : '', ...snippets.map((t) => (t.endsWith('\n') ? t : `${t}\n`))].join('');
   const stageSpec: Stage | undefined = stage ? recipe.stages?.[stage] : undefined;
   const layers = [STYLES[recipe.style ?? 'none'](recipe), recipe.steps ?? {}, stageSpec?.steps ?? {}];
   const out: Partial<Record<Phase, string>> = {};
   for (const phase of PHASES) {
     for (const layer of layers) if (layer[phase] !== undefined) out[phase] = layer[phase];
     if (!out[phase]?.trim()) delete out[phase];
-    else if (recipe.build_wrksrc) out[phase] = `cd ${recipe.build_wrksrc}\n${out[phase]}`;
+    else if (prelude) out[phase] = `${prelude}${out[phase]}`;
   }
   return out;
 }
