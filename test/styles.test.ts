@@ -39,7 +39,7 @@ describe('cmake and meson styles on real recipes', () => {
   let rootfs: string;
   let built = false;
   before(() => {
-    ws = createWorkspace(undefined, { shareRunCache: true, systemTargets: [TARGET] });
+    ws = createWorkspace(undefined, { shareRunCache: true });
     for (const r of RECIPES) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
     ws.write('recipes/runs-what-it-built/recipe.yaml', RUNS_WHAT_IT_BUILT);
     rootfs = path.join(ws.root, 'rootfs');
