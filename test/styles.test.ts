@@ -18,6 +18,25 @@ import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/worksp
 const TARGET = 'aarch64';
 const SYSROOT = '/usr/aarch64-linux-gnu';
 const RECIPES = ['expat', 'fribidi'];
+/** The test's own small recipes, written into the workspace. */
+const EXTRA = ['runs-what-it-built', 'zlib-user-cmake', 'zlib-user-meson'];
+
+/** A CMake and a Meson project finding zlib (a makedepends, staged in the sysroot): CMake's find_package, Meson's pkg-config. */
+const ZLIB_USER = (style: 'cmake' | 'meson') => `name: zlib-user-${style}
+version: "1"
+release: 1
+description: A ${style} project that links zlib from the sysroot
+license: [MIT]
+homepage: https://example.org/zlib-user
+makedepends: [zlib]
+style: ${style}
+steps:
+  prepare: |
+    printf '#include <zlib.h>\\n#include <stdio.h>\\nint main(void) { puts(zlibVersion()); return 0; }\\n' > z.c
+${style === 'cmake'
+    ? "    printf 'cmake_minimum_required(VERSION 3.13)\\nproject(z C)\\nfind_package(ZLIB REQUIRED)\\nadd_executable(zlib-user-cmake z.c)\\ntarget_link_libraries(zlib-user-cmake ZLIB::ZLIB)\\ninstall(TARGETS zlib-user-cmake)\\n' > CMakeLists.txt"
+    : "    printf \"project('z', 'c')\\nexecutable('zlib-user-meson', 'z.c', dependencies: dependency('zlib'), install: true)\\n\" > meson.build"}
+`;
 
 /** A plain Makefile whose default target runs the host machine's program it has just built. */
 const RUNS_WHAT_IT_BUILT = `name: runs-what-it-built
@@ -42,6 +61,8 @@ describe('cmake and meson styles on real recipes', () => {
     ws = createWorkspace(undefined, { shareRunCache: true });
     for (const r of RECIPES) cpSync(path.join(REPO_ROOT, 'recipes', r), path.join(ws.root, 'recipes', r), { recursive: true });
     ws.write('recipes/runs-what-it-built/recipe.yaml', RUNS_WHAT_IT_BUILT);
+    cpSync(path.join(REPO_ROOT, 'recipes', 'zlib'), path.join(ws.root, 'recipes', 'zlib'), { recursive: true });
+    for (const style of ['cmake', 'meson'] as const) ws.write(`recipes/zlib-user-${style}/recipe.yaml`, ZLIB_USER(style));
     rootfs = path.join(ws.root, 'rootfs');
   });
   after(() => ws.dispose());
@@ -52,11 +73,11 @@ describe('cmake and meson styles on real recipes', () => {
 
   it(`builds expat (cmake) and fribidi (meson) for ${TARGET} and unpacks their packages`, async () => {
     const started = Date.now();
-    const r = await ws.nx('run-many', '-t', 'build', '-c', TARGET, `--projects=${[...RECIPES, 'runs-what-it-built'].join(',')}`, '--output-style=static');
+    const r = await ws.nx('run-many', '-t', 'build', '-c', TARGET, `--projects=${[...RECIPES, ...EXTRA].join(',')}`, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-6000));
     console.log(`# expat + fribidi for ${TARGET}: ${((Date.now() - started) / 1000).toFixed(0)} s (or from the run's cache)`);
     mkdirSync(rootfs);
-    for (const name of [...RECIPES, 'runs-what-it-built']) {
+    for (const name of [...RECIPES, ...EXTRA, 'zlib']) {
       const dir = path.join(ws.root, 'dist', TARGET, 'packages', name);
       const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'));
       assert.ok(pkg, `${name}: a package in ${dir}`);
@@ -117,5 +138,17 @@ describe('cmake and meson styles on real recipes', () => {
     const r = await ws.nx('run', 'no-destdir:build', '-c', TARGET, '--output-style=static');
     assert.notEqual(r.exitCode, 0);
     assert.match(r.all, /no-destdir: step install failed \(exit 2\) after [\d.]+ s; full log: dist\/aarch64\/packages\/no-destdir\/build\.log; the install step wrote outside \$pkgdir \(the root is read-only\): if the Makefile has no DESTDIR/);
+  });
+
+  it("cmake and meson: a project finds zlib in the sysroot (CMake's find root, Meson's pkg-config with sys_root) and links it", async (t) => {
+    if (!built) return t.skip('the build failed');
+    const log = (name: string) => readFileSync(path.join(ws.root, 'dist', TARGET, 'packages', name, 'build.log'), 'utf8');
+    assert.match(log('zlib-user-cmake'), /^-- Found ZLIB: \/build\/sysroot\/usr\/lib\/libz\.so /m);
+    assert.match(log('zlib-user-meson'), /^Run-time dependency zlib found: YES /m);
+    const zlibVersion = readFileSync(path.join(REPO_ROOT, 'recipes/zlib/recipe.yaml'), 'utf8').match(/^version: "?([^"\n]+)"?$/m)![1];
+    for (const style of ['cmake', 'meson']) {
+      const r = await run(`usr/bin/zlib-user-${style}`, [], '');
+      assert.equal(r.stdout, zlibVersion, r.all);
+    }
   });
 });
