@@ -22,7 +22,9 @@ import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
-import { PHASES, resolveSteps } from '../styles';
+import { hostTools, PHASES, resolveSteps } from '../styles';
+import { missingBuildrootPackages, missingHostPackages } from './host-tools';
+import { readSnippets } from '../styles/snippets';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
 import { stepEndLine } from '../run-report/build-log';
@@ -154,7 +156,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
 
     const mode: BuildMode = requestedMode === 'native' || target.builds === 'native' ? 'native' : 'cross';
-    const steps = resolveSteps(recipe, options.stage);
+    const steps = resolveSteps(recipe, options.stage, readSnippets(root, loaded));
     if (!steps.install) {
       logger.info(`${what}: nothing to build for ${loadedTarget.name}: the recipe has no install step (style ${recipe.style ?? 'none'}); no package is written`);
       return { success: true };
@@ -217,6 +219,17 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         throw new InputError(loadedTarget.file, 'buildroot', `no build root at ${path.relative(root, tarball)}`, `run \`nx run system:buildroot -c ${loadedTarget.name}\` (Nx runs it first for every native build)`);
       }
       buildroot = await extractedBuildroot(path.join(root, 'tmp', 'buildroots'), tarball);
+    }
+    // The build machine's programs the recipe runs (its style's and its host_tools): installed
+    // on the build machine for a cross build, in the build root for a native one.
+    const runsTools = hostTools(recipe);
+    if (mode === 'cross') {
+      const missing = missingHostPackages(runsTools);
+      if (missing.length) throw new InputError(recipeFile, 'host_tools', `${what} runs ${missing.join(', ')} (Debian package${missing.length > 1 ? 's' : ''}), not installed on this build machine`, `run tools/setup-host, or: apt-get install ${missing.join(' ')}`);
+    } else if (runsTools.length) {
+      const list = path.join(root, distDir, loadedTarget.name, 'buildroot', 'packages.txt');
+      const missing = missingBuildrootPackages(runsTools, await fs.readFile(list, 'utf8').catch(() => ''));
+      if (missing.length) throw new InputError(loadedTarget.file, 'buildroot.packages', `${what} runs ${missing.join(', ')} (its host_tools or style), which the ${loadedTarget.name} build root does not have`, `add ${missing.join(', ')} to buildroot.packages`);
     }
     const stagedInfo = await stageSysroot(sysroot, buildroot ? [buildroot, ...staged] : staged);
     if (stagedInfo.conflicts.length) {
@@ -281,7 +294,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       await fs.appendFile(logFile, stepEndLine(phase, started, Date.now(), r.signal ?? r.exitCode));
       if (r.exitCode !== 0) {
         const tail = (await fs.readFile(logFile, 'utf8')).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}`);
+        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}${installOutsidePkgdirHint(phase, tail)}`);
       }
       logger.info(`${what}: ${phase} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
@@ -341,6 +354,16 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
     throw e;
   }
+}
+
+/**
+ * The fix to name when an install step wrote outside `$pkgdir` (the sandbox's root is read-only):
+ * most often a plain Makefile that knows no `DESTDIR` and installs into `$(PREFIX)` directly.
+ * @returns `; <fix>` to append to the failure line, or '' for any other failure
+ */
+export function installOutsidePkgdirHint(phase: string, logTail: string): string {
+  if (phase !== 'install' || !/Read-only file system|Permission denied/.test(logTail)) return '';
+  return '; the install step wrote outside $pkgdir (the root is read-only): if the Makefile has no DESTDIR, install with its prefix under $pkgdir (steps.install: make PREFIX="$pkgdir/usr" install, or make_args)';
 }
 
 /** Removes libtool's `.la` files: their absolute paths would point into the build sysroot (Arch's and Alpine's practice). */

@@ -21,6 +21,8 @@ describe('buildEnvironment', () => {
     assert.equal(boot.PATH, CROSS_PATH);
     assert.ok(boot.PATH.startsWith(`${SANDBOX.toolchain}/usr/bin:`));
     assert.match(boot.CFLAGS, /-march=armv8-a/);
+    assert.equal(ext.QEMU_LD_PREFIX, '/usr/aarch64-linux-gnu', "a freshly built program runs under QEMU with the toolchain's C library");
+    assert.equal(boot.QEMU_LD_PREFIX, SANDBOX.sysroot, "the bootstrap toolchain's C library is staged in the sysroot");
   });
 
   it('builds a toolchain: true recipe for the build machine, with the system target as its GNU target', () => {

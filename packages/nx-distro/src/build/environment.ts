@@ -91,6 +91,8 @@ export function crossPrefix(t: SystemTarget): string {
  *   in `$SYSROOT` (`PKG_CONFIG_LIBDIR`) and prefixes what it prints with it
  *   (`PKG_CONFIG_SYSROOT_DIR`);
  * - `-ffile-prefix-map=/build/src=.` keeps the build folder out of the binaries;
+ * - `QEMU_LD_PREFIX` ({@link qemuLdPrefix}), so a freshly built program of the host machine
+ *   runs under binfmt_misc's QEMU with its C library;
  * - the recipe's `env` (a stage's `env` replaces it) last, so preseeded answers win.
  * @returns variable → value
  */
@@ -121,7 +123,19 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
     PKG_CONFIG_SYSROOT_DIR: sysroot,
     PKG_CONFIG_LIBDIR: `${sysroot}/usr/lib/pkgconfig:${sysroot}/usr/share/pkgconfig`,
     PKG_CONFIG_PATH: '',
+    QEMU_LD_PREFIX: qemuLdPrefix(t),
   });
+}
+
+/**
+ * Where QEMU user emulation finds the host machine's dynamic loader and C library when a cross
+ * build runs a program it has just built (a Makefile's default target running a generator or a
+ * test, through binfmt_misc): the external toolchain's `sysroot` (`/usr/aarch64-linux-gnu`), or
+ * the staged `$SYSROOT` holding a bootstrap toolchain's C library. The build machine's own
+ * programs never read it.
+ */
+export function qemuLdPrefix(t: SystemTarget): string {
+  return t.toolchain.kind === 'external' ? t.toolchain.sysroot : SANDBOX.sysroot;
 }
 
 /** `-ffile-prefix-map=/build/src=.`: keeps the build folder out of what is compiled. */

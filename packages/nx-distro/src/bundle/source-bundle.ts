@@ -10,6 +10,7 @@ import { shellQuote } from '../sandbox/bwrap';
 import { distfileName } from '../sources/distfile';
 import { extractSettings } from '../sources/prepare';
 import { PHASES, resolveSteps } from '../styles';
+import { readSnippets } from '../styles/snippets';
 
 /**
  * A source bundle (BuildStream's `source-bundle`): every source a system target's packages need,
@@ -78,6 +79,8 @@ export interface ScriptInput {
   readonly order: readonly string[];
   /** Seconds since the epoch exported as SOURCE_DATE_EPOCH. */
   readonly sourceDateEpoch: number;
+  /** Absolute workspace root, where the recipes' `snippets/<name>.sh` are read; none read without it. */
+  readonly workspaceRoot?: string;
 }
 
 /**
@@ -139,7 +142,7 @@ export function buildScript(input: ScriptInput): string {
     const ref = parseDependencyRef(key);
     const loaded = input.recipes.get(ref.name)!;
     const { recipe } = loaded;
-    const steps = resolveSteps(recipe, ref.stage);
+    const steps = resolveSteps(recipe, ref.stage, input.workspaceRoot ? readSnippets(input.workspaceRoot, loaded) : []);
     const stageSpec = ref.stage ? recipe.stages?.[ref.stage] : undefined;
     const env = Object.entries(stageSpec?.env ?? recipe.env ?? {});
     lines.push(`# ---- ${key} ${recipe.version}-${recipe.release}`);

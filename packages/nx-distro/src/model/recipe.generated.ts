@@ -22,6 +22,22 @@ export type DependencyList2 = string[];
  * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
  */
 export type DependencyList3 = string[];
+/**
+ * `gnu-configure`: extra arguments appended to `./configure`'s; each entry one argument, `$VAR` expanded as in double quotes.
+ */
+export type Args = string[];
+/**
+ * `gnu-configure` and `make`: extra arguments to every `make` of the style (build, check, install); each entry one argument, `$VAR` expanded.
+ */
+export type Args1 = string[];
+/**
+ * `cmake`: extra arguments appended to the `cmake` configure command (`-DBUILD_TESTING=OFF`); each entry one argument, `$VAR` expanded.
+ */
+export type Args2 = string[];
+/**
+ * `meson`: extra arguments appended to `meson setup` (`-Ddocs=false`); each entry one argument, `$VAR` expanded.
+ */
+export type Args3 = string[];
 
 /**
  * One package recipe, `recipes/<name>/recipe.yaml` (or `recipes/<category>/<name>/recipe.yaml`). Every recipe is one Nx project. This schema is the single source of truth: the TypeScript types in recipe.generated.ts are generated from it and docs/recipe-format.md documents it field by field.
@@ -65,6 +81,10 @@ export interface Recipe {
   makedepends?: DependencyList1;
   makedepends_build?: DependencyList2;
   /**
+   * Debian packages of the build machine's programs the build runs (`cmake`, `ninja-build`, `python3`, `perl`), beyond build-essential: tools/setup-host installs them, a cross build fails in one line when one is missing, a native build when the target's build root lacks it (`buildroot.packages`), and their installed versions are part of the build's cache key. The `cmake` and `meson` styles add theirs (`cmake`/`meson` and `ninja-build`).
+   */
+  host_tools?: string[];
+  /**
    * Reduced builds used to break a dependency loop (gcc `stage1` before the C library; Debian's `stage1`/`nocheck` build profiles). Each stage is the Nx target `build--<stage>`; other recipes refer to it as `name@<stage>`. A field a stage leaves out is inherited from the recipe.
    */
   stages?: {
@@ -84,9 +104,25 @@ export interface Recipe {
   arch?: 'any' | [string, ...string[]];
   env?: Env1;
   /**
-   * Named build style supplying default steps; `steps` override them one by one. `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `none`: no default steps.
+   * Named build style supplying default steps; `steps` override them one by one (docs/recipe-format.md, Build styles). `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `cmake`: a generated CMake toolchain file, Ninja, `cmake --install` into `$pkgdir`. `meson`: a generated Meson cross file (and native file for the build machine), `meson setup`, `meson install`. `none`: no default steps.
    */
-  style?: 'gnu-configure' | 'make' | 'none';
+  style?: 'cmake' | 'gnu-configure' | 'make' | 'meson' | 'none';
+  /**
+   * Sub-folder of `$srcdir` every step (the style's and the recipe's) starts in, as cports' `build_wrksrc` (expat's sources sit in `expat/`): a relative path of plain names, no `.` or `..`.
+   */
+  build_wrksrc?: string;
+  /**
+   * `gnu-configure` only: run `autoreconf -fi` before `./configure` (a release or tag archive without a generated `configure`).
+   */
+  autoreconf?: boolean;
+  configure_args?: Args;
+  make_args?: Args1;
+  cmake_args?: Args2;
+  meson_args?: Args3;
+  /**
+   * Shared step snippets (what eclasses and bbclasses are for): names of shell files `snippets/<name>.sh` at the workspace root whose text, in this order, starts every step of the build (before the step's own text, after the `cd` into `build_wrksrc`): functions and variables two recipes share, e.g. one workaround called from both recipes' steps. The files are part of the cache key of the recipes that name them.
+   */
+  snippets?: string[];
   steps?: Steps1;
 }
 export interface Source {

@@ -47,7 +47,7 @@ describe('loadRecipe', () => {
     ['no url', GOOD.replace('  - url: https://zlib.net/zlib-1.3.1.tar.xz\n    sha256', '  - sha256'), /: sources\[0\]: has no url; add `url:`/],
     ['bad dependency entry', `${GOOD}makedepends: [Gcc@1]\n`, /: makedepends\[0\]: invalid value "Gcc@1"; write a recipe name, or name@stageN/],
     ['bad stage name', `${GOOD}stages:\n  first: {}\n`, /: stages\.first: invalid key "first"; name stages stage1, stage2/],
-    ['bad style', `${GOOD}style: cmake-ish\n`, /: style: invalid value "cmake-ish"; use one of: gnu-configure, make, none$/],
+    ['bad style', `${GOOD}style: cmake-ish\n`, /: style: invalid value "cmake-ish"; use one of: cmake, gnu-configure, make, meson, none$/],
     ['bad arch', `${GOOD}arch: all\n`, /: arch: invalid value "all"; expected "any" or a list \(pacman arch names/],
     ['patch without upstream', `${GOOD}patches:\n  - file: fix.patch\n`, /: patches\[0\]: missing required field "upstream"/],
     ['patch upstream not a URL', `${GOOD}patches:\n  - file: fix.patch\n    upstream: see mailing list\n`, /: patches\[0\]\.upstream: invalid value "see mailing list"; give the http\(s\) link/],

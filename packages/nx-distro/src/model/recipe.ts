@@ -111,6 +111,12 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
       errors.push(new InputError(file, `patches[${i}].upstream`, `${quote(p.upstream)} is not a valid http(s) URL`, 'link the bug report or commit that carries the change'));
     }
   });
+  (recipe.snippets ?? []).forEach((n, i) => {
+    const snippet = `snippets/${n}.sh`;
+    const problem = inputFileProblem(workspaceRoot, snippet);
+    if (problem?.what === 'not found') errors.push(new InputError(file, `snippets[${i}]`, `${snippet} not found`, `add ${snippet} at the workspace root, or remove the name`));
+    else if (problem) errors.push(new InputError(file, `snippets[${i}]`, `${snippet}: ${describeProblem(snippet, problem)}`, INPUT_FILE_FIX));
+  });
   const names = new Map<string, number>();
   (recipe.sources ?? []).forEach((s, i) => {
     // A name taken from the URL passes the schema's rule for `filename` too (`..%2F..%2Fx`

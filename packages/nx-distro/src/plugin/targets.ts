@@ -9,6 +9,8 @@ import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
 import type { NormalizedOptions } from './options';
+import { hostTools } from '../styles';
+import { snippetFile } from '../styles/snippets';
 import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT, TOOLCHAIN_DEPENDENCY, TOOLCHAIN_INPUT } from './system-project';
 
 /** Absolute folder of the plugin package (where package.json is). */
@@ -44,6 +46,23 @@ function usesToolchainTask(r: LoadedRecipe, ctx: TargetContext): boolean {
  * every clone of one commit; see docs/cache-keys.md for the limit.)
  */
 export const EPOCH_INPUT: InputDefinition = { env: 'SOURCE_DATE_EPOCH' };
+
+/**
+ * The runtime input naming the installed versions of a recipe's host tools ({@link hostTools}):
+ * `dpkg-query` prints `package=version` per line (or that one is missing), so an upgraded cmake or
+ * meson changes the keys of exactly the builds that run it.
+ * @returns no input for a recipe that declares none
+ */
+export function hostToolsInput(r: LoadedRecipe): InputDefinition[] {
+  const tools = hostTools(r.recipe);
+  if (!tools.length) return [];
+  return [{ runtime: `dpkg-query -W -f='\${Package}=\${Version}\\n' ${tools.join(' ')} 2>&1; true` }];
+}
+
+/** The recipe's shared step snippets (`snippets/<name>.sh`) as file inputs of its builds. */
+export function snippetInputs(r: LoadedRecipe): string[] {
+  return (r.recipe.snippets ?? []).map((n) => `{workspaceRoot}/${snippetFile(n)}`);
+}
 
 /** One configuration per system target, named after it, setting the executor's `systemTarget` option. */
 export function systemTargetConfigurations(ctx: TargetContext): Record<string, Record<string, string>> {
@@ -153,6 +172,8 @@ export function buildTarget(r: LoadedRecipe, stage: string | undefined, deps: No
       ...(toolchain ? [TOOLCHAIN_INPUT] : []),
       ...ctx.pluginInputs,
       EPOCH_INPUT,
+      ...hostToolsInput(r),
+      ...snippetInputs(r),
       // Early cutoff: a cross build's key reads what its dependencies offer it (their ABI
       // manifests: headers, sonames and exported symbols, every other file's bytes), so a
       // dependency rebuilt with the same ABI leaves it cached. A native build can run its
@@ -199,6 +220,8 @@ export function reproduceTarget(r: LoadedRecipe, check: 'rebuild' | 'native', ct
       ...(toolchain ? [TOOLCHAIN_INPUT] : []),
       ...ctx.pluginInputs,
       EPOCH_INPUT,
+      ...hostToolsInput(r),
+      ...snippetInputs(r),
       { dependentTasksOutputFiles: '**/*.pkg.tar.*', transitive: false },
       ...(buildroot.length ? [{ dependentTasksOutputFiles: '**/buildroot/packages.txt', transitive: false }] : []),
     ],

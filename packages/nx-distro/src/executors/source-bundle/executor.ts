@@ -78,7 +78,7 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
     if (await fs.stat(targetFolder).then((s) => s.isDirectory(), () => false)) await fs.cp(targetFolder, path.join(tree, 'target'), { recursive: true });
     await fs.writeFile(path.join(tree, 'ORDER'), order.join('\n') + '\n');
     const epoch = sourceDateEpoch(root, target.file);
-    await fs.writeFile(path.join(tree, 'build.sh'), buildScript({ target, recipes: graph.recipes, order, sourceDateEpoch: epoch }), { mode: 0o755 });
+    await fs.writeFile(path.join(tree, 'build.sh'), buildScript({ target, recipes: graph.recipes, order, sourceDateEpoch: epoch, workspaceRoot: root }), { mode: 0o755 });
     await fs.chmod(path.join(tree, 'build.sh'), 0o755);
 
     const tarball = path.join(staging, `${top}.tar.zst`);

@@ -271,11 +271,10 @@ async function buildRecipe(tree: SourceTree, dir: string, settings: ImportSettin
   // Style, from the tree as the recipe's patches leave it.
   const rules = await read('debian/rules');
   const style = guessStyle(tree.root, rules, name);
-  const writesAutoreconf = style.autoreconf && !style.subfolder;
-  facts.push(`style: ${style.style} (${style.reason})${writesAutoreconf ? '; autoreconf -fi in steps.prepare' : ''}`);
-  if (style.subfolder) {
-    warnings.push(`${name}: the build files are in ${style.subfolder}/, not at the top of the tree: every step must start with cd ${style.subfolder}${style.autoreconf ? ' (and run autoreconf -fi there)' : ''}; write the steps, or use a build sub-folder field once recipes have one`);
-  }
+  // configure.ac alone: the gnu-configure style's `autoreconf: true`; build files in a sub-folder
+  // (expat's tag archive: expat/): `build_wrksrc`, where every step then starts.
+  const writesAutoreconf = style.autoreconf && style.style === 'gnu-configure';
+  facts.push(`style: ${style.style} (${style.reason})${style.subfolder ? `; build_wrksrc: ${style.subfolder} (the build files are in ${style.subfolder}/)` : ''}${writesAutoreconf ? '; autoreconf: true' : ''}`);
   if (!SCHEMA_STYLES.includes(style.style)) {
     warnings.push(`${name}: style ${style.style} (${style.reason}) is not in this nx-distro's recipe schema yet (${SCHEMA_STYLES.join(', ')}): written anyway, the recipe loads once the style exists; until then set style: none and write steps`);
   }
@@ -313,8 +312,9 @@ async function buildRecipe(tree: SourceTree, dir: string, settings: ImportSettin
         ...base,
         ...(mapping.makedepends.length ? { makedepends: mapping.makedepends } : {}),
         ...(mapping.makedepends_build.length ? { makedepends_build: mapping.makedepends_build } : {}),
+        ...(style.subfolder ? { build_wrksrc: style.subfolder } : {}),
         style: style.style as Recipe['style'],
-        ...(writesAutoreconf ? { steps: { prepare: 'autoreconf -fi' } } : {}),
+        ...(writesAutoreconf ? { autoreconf: true } : {}),
       };
       const comments: RecipeComments = {
         header: [

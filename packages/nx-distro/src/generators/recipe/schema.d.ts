@@ -12,6 +12,6 @@ export interface RecipeGeneratorOptions {
   license?: string;
   /** `NAME=VERSION` pin, or `NAME` of the Debian source package to take the sum from. */
   apt?: string;
-  style?: 'gnu-configure' | 'make' | 'none';
+  style?: 'cmake' | 'gnu-configure' | 'make' | 'meson' | 'none';
   category?: string;
 }
