@@ -6,12 +6,12 @@
 // runs them through a real recipe build (`nx run <recipe>:build -c x86_64`), so the executor's
 // own sandbox settings are what is tested.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runSandboxed, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
+import { HOST_ETC_ENTRIES, HOST_ROOT_ENTRIES, runSandboxed, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
 import { createWorkspace, type TestWorkspace } from './helpers/workspace';
 import { eventually, processesWith } from './helpers/processes';
 
@@ -19,6 +19,16 @@ const ENV = { PATH: '/usr/bin:/bin', HOME: '/tmp', LC_ALL: 'C' };
 
 /** Host processes with `token` in their command line that outlived a sandbox (nx's own left out). */
 const leftover = (token: string) => processesWith(token, ['nx run']);
+
+/** Whether a path exists, a dangling symlink included. */
+const lstatExists = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Number of processes on the host (to see that a contained fork bomb left nothing behind). */
 const hostProcesses = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length;
@@ -55,6 +65,78 @@ describe('sandbox escapes, direct runs', () => {
     assert.equal(r.exitCode, 0, r.log);
     assert.doesNotMatch(r.log, /TOPSECRET|root:[^\n]*:\d+:/);
     assert.match(r.log, /No such file or directory\nno secret\n\/home:\n\n\/root:\nshadow: unreadable\n0\n$/);
+  });
+
+  it('reaches no host Unix socket with network off: /var/tmp, /run, /tmp, abstract', async () => {
+    // Listeners on the host where daemons and users put sockets; the sandbox tries each with a
+    // real client (python3 from the host's /usr). A read-only mount would not stop connect(2).
+    const paths = [`/var/tmp/nx-distro-escape-${process.pid}.sock`, `/run/nx-distro-escape-${process.pid}.sock`, path.join(tmpdir(), `nx-distro-escape-${process.pid}.sock`)];
+    const servers: Server[] = [];
+    const listen = (where: string) => new Promise<void>((resolve, reject) => {
+      const server = createServer((s) => s.end('hello from the host\n'));
+      servers.push(server);
+      server.once('error', reject);
+      server.listen(where, resolve);
+    });
+    try {
+      for (const p of paths) await listen(p);
+      const abstract = `\0nx-distro-escape-${process.pid}`;
+      await listen(abstract);
+      const client = [
+        'import socket, sys',
+        'for p in sys.argv[1:]:',
+        '    s = socket.socket(socket.AF_UNIX)',
+        '    try:',
+        "        s.connect(p.replace('@', chr(0), 1) if p.startswith('@') else p); print(p, 'answered:', s.recv(100))",
+        '    except OSError as e:',
+        "        print(p, 'unreachable')",
+      ].join('\n');
+      const r = await sh('python3 -c "$0" "$@"', {}, client, ...paths, `@nx-distro-escape-${process.pid}`);
+      assert.equal(r.exitCode, 0, r.log);
+      assert.doesNotMatch(r.log, /answered|hello/);
+      assert.equal(r.log, [...paths, `@nx-distro-escape-${process.pid}`].map((p) => `${p} unreachable\n`).join(''));
+    } finally {
+      for (const s of servers) s.close();
+      for (const p of paths) rmSync(p, { force: true });
+    }
+  });
+
+  it('shows only the documented part of the host root: /usr, /etc essentials, no tokens or keys', async () => {
+    // The cache server's tokens file at docs/remote-cache.md's own path, and an unlisted /etc file.
+    const made: string[] = [];
+    const tokens = '/etc/nx-distro/tokens.yaml';
+    if (!existsSync(tokens)) {
+      mkdirSync('/etc/nx-distro', { recursive: true });
+      writeFileSync(tokens, 'TOPSECRET-TOKEN: upload\n', { mode: 0o600 });
+      made.push(tokens);
+    }
+    const other = `/etc/nx-distro-escape-${process.pid}.conf`;
+    writeFileSync(other, 'TOPSECRET-ETC\n', { mode: 0o644 });
+    made.push(other);
+    try {
+      const r = await sh([
+        `cat ${tokens} 2>/dev/null || echo "tokens: unreadable"`,
+        `cat ${other} 2>/dev/null || echo "etc: unreadable"`,
+        'ls -A / | tr "\\n" " "; echo',
+        'ls -A /etc | tr "\\n" " "; echo',
+        'ls -A /var | tr "\\n" " "; echo',
+        // What builds need still works: users, the loader, alternatives, the compiler.
+        'id -un; awk "BEGIN { print 6 * 7 }"; cc --version >/dev/null && echo "cc: runs"',
+      ].join('\n'));
+      assert.equal(r.exitCode, 0, r.log);
+      assert.doesNotMatch(r.log, /TOPSECRET/);
+      const present = (dir: string, names: readonly string[]) => names.filter((n) => existsSync(`${dir}/${n}`) || lstatExists(`${dir}/${n}`));
+      const root = [...new Set([...present('', HOST_ROOT_ENTRIES), 'dev', 'etc', 'home', 'proc', 'root', 'run', 'tmp', 'var', 'work-test'])].sort();
+      const lines = r.log.split('\n');
+      assert.deepEqual(lines.slice(0, 2), ['tokens: unreadable', 'etc: unreadable'], r.log);
+      assert.deepEqual(lines[2].trim().split(' ').sort(), root, r.log);
+      assert.deepEqual(lines[3].trim().split(' ').sort(), present('/etc', HOST_ETC_ENTRIES).sort(), r.log);
+      assert.equal(lines[4].trim(), 'tmp');
+      assert.deepEqual(lines.slice(6, 8), ['42', 'cc: runs'], r.log);
+    } finally {
+      for (const f of made) rmSync(f, { force: true });
+      if (made.includes(tokens)) rmSync('/etc/nx-distro', { recursive: true, force: true });
+    }
   });
 
   it('kills a daemon that detaches itself (setsid, double fork, nohup) when the command ends', async () => {

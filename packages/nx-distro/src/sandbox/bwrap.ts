@@ -88,21 +88,52 @@ export const SANDBOX_GID = 1000;
 /** The sandbox's host name (its own UTS namespace), the same on every machine. */
 export const SANDBOX_HOSTNAME = 'nx-distro';
 
-/** Host root entries the sandbox gets fresh instead: its own /dev, /proc, /tmp (and /run without network). */
+/** Root entries the sandbox gets fresh instead: its own /dev, /proc, /tmp (and /run without network). */
 const REPLACED = new Set(['dev', 'proc', 'tmp', 'run']);
 
 /**
- * Host root entries shown as empty read-only folders: the users' homes (SSH keys, tokens, shell
+ * Root entries shown as empty read-only folders: the users' homes (SSH keys, tokens, shell
  * histories). A build has HOME=/tmp and reads nothing of anyone's home.
  */
 const HIDDEN = new Set(['home', 'root']);
 
 /**
- * Host files shown empty (`/dev/null` bound over them) when present. When nx runs as root, the
- * sandbox's uid 1000 is root outside and so owns, and may read, every root-owned file of the
- * read-only root; these hold the password hashes.
+ * Files shown empty (`/dev/null` bound over them) when present in a root other than the host's
+ * (a native build's staged build root; the host's own /etc is never shown whole, see
+ * {@link HOST_ETC_ENTRIES}).
  */
 const MASKED_FILES = ['etc/shadow', 'etc/shadow-', 'etc/gshadow', 'etc/gshadow-'];
+
+/**
+ * Top-level entries of the host root a sandbox on the host's own root sees (read-only): `/usr`
+ * (the compilers, interpreters, libraries and data builds use) and merged /usr's links into it
+ * (`/bin`, `/sbin`, `/lib*`; bound as folders on a host without merged /usr). Besides these the
+ * sandbox has only `/etc` ({@link HOST_ETC_ENTRIES}), an empty `/var` with a fresh `/var/tmp`,
+ * empty `/home` and `/root`, its own `/dev`, `/proc`, `/tmp` and `/run` and the caller's binds:
+ * no `/opt`, `/srv`, `/var`'s data, `/boot`, `/sys`, `/mnt`, nor any other folder of the host
+ * (a workspace, a cache server's store). When nx runs as root the sandbox's user is root outside,
+ * so whatever is shown is readable, whatever its mode.
+ */
+export const HOST_ROOT_ENTRIES: readonly string[] = ['usr', 'bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
+
+/**
+ * The entries of the host's `/etc` a sandbox on the host's root sees (read-only; each only when
+ * present): user and group names (`passwd`, `group`: `id`, `ls -l`, `whoami`; never `shadow`),
+ * name-service configuration (`nsswitch.conf`, `hosts`, `host.conf`, `networks`, `protocols`,
+ * `services`: getaddrinfo, `localhost`, port names), the dynamic loader's cache and configuration
+ * (`ld.so.cache`, `ld.so.conf`, `ld.so.conf.d`), Debian's alternatives (`/usr/bin/awk`, `cc`,
+ * `yacc`, `lex` are links through `/etc/alternatives`), the XML and SGML catalogs (local DocBook
+ * stylesheets for xsltproc, without network), `localtime` and `mtab` (links; `TZ` is `UTC`
+ * anyway). With network also `resolv.conf` and `gai.conf`. Nothing else: no tokens or keys
+ * (`/etc/nx-distro/`, `ssh/`, `ssl/private/`, `munge/`), no `shadow`.
+ */
+export const HOST_ETC_ENTRIES: readonly string[] = [
+  'alternatives', 'group', 'host.conf', 'hosts', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime',
+  'mtab', 'networks', 'nsswitch.conf', 'passwd', 'protocols', 'services', 'sgml', 'xml',
+];
+
+/** {@link HOST_ETC_ENTRIES} that a sandbox with network sees besides. */
+const HOST_ETC_NETWORK_ENTRIES = ['gai.conf', 'resolv.conf'];
 
 function assertAbsolute(what: string, p: string): void {
   if (!path.isAbsolute(p)) throw new Error(`sandbox: ${what} must be an absolute path, got "${p}"`);
@@ -123,15 +154,44 @@ function validate(spec: SandboxSpec): void {
   if (spec.timeoutSeconds !== undefined && !(spec.timeoutSeconds > 0)) throw new Error(`sandbox: timeoutSeconds must be > 0, got ${spec.timeoutSeconds}`);
 }
 
+/** `--symlink` for a link, `--ro-bind` for anything else, nothing for a missing path. */
+function showEntry(src: string, dest: string): string[] {
+  let st;
+  try {
+    st = lstatSync(src);
+  } catch {
+    return []; // not there, or vanished meanwhile
+  }
+  return st.isSymbolicLink() ? ['--symlink', readlinkSync(src), dest] : ['--ro-bind', src, dest];
+}
+
 /**
- * The host root, read-only, entry by entry: each top-level folder or file bound read-only at its
- * own path, each top-level symlink recreated (Debian's merged /usr: /bin -> usr/bin); /home and
- * /root empty, the shadow password files empty. The root
- * itself is bwrap's tmpfs, remounted read-only after the binds: the same view as `--ro-bind / /`,
- * except that binds may then go to new top-level paths such as /build (a read-only host root
- * would refuse to create their mount points).
+ * The host's own root, narrowed: {@link HOST_ROOT_ENTRIES}, `/etc` with only
+ * {@link HOST_ETC_ENTRIES}, an empty `/var` with a fresh `/var/tmp` (no host socket such as a
+ * listener in `/var/tmp` is reachable: a read-only mount does not stop connect(2)), empty
+ * `/home` and `/root`; `/run` bound only with network.
+ */
+function narrowedHostRootArgs(network: boolean): string[] {
+  const args: string[] = [];
+  for (const name of HOST_ROOT_ENTRIES) args.push(...showEntry(`/${name}`, `/${name}`));
+  args.push('--dir', '/etc');
+  for (const name of [...HOST_ETC_ENTRIES, ...(network ? HOST_ETC_NETWORK_ENTRIES : [])].sort()) args.push(...showEntry(`/etc/${name}`, `/etc/${name}`));
+  for (const name of HIDDEN) args.push('--dir', `/${name}`);
+  if (network) args.push(...showEntry('/run', '/run'));
+  args.push('--dir', '/var', '--tmpfs', '/var/tmp');
+  return args;
+}
+
+/**
+ * A root other than the host's (a native build's staged build root), read-only, entry by entry:
+ * each top-level folder or file bound read-only at its own path, each top-level symlink
+ * recreated (Debian's merged /usr: /bin -> usr/bin); /home and /root empty, the shadow password
+ * files empty. The root itself is bwrap's tmpfs, remounted read-only after the binds: the same
+ * view as `--ro-bind <root> /`, except that binds may then go to new top-level paths such as
+ * /build (a read-only root would refuse to create their mount points).
  */
 function hostRootArgs(hostRoot: string, network: boolean): string[] {
+  if (path.resolve(hostRoot) === '/') return narrowedHostRootArgs(network);
   const args: string[] = [];
   for (const name of readdirSync(hostRoot).sort()) {
     if (REPLACED.has(name) && !(name === 'run' && network)) continue;
@@ -139,16 +199,7 @@ function hostRootArgs(hostRoot: string, network: boolean): string[] {
       args.push('--dir', `/${name}`);
       continue;
     }
-    const p = path.join(hostRoot, name);
-    const dest = `/${name}`;
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      continue; // vanished meanwhile
-    }
-    if (st.isSymbolicLink()) args.push('--symlink', readlinkSync(p), dest);
-    else args.push('--ro-bind', p, dest);
+    args.push(...showEntry(path.join(hostRoot, name), `/${name}`));
   }
   for (const f of MASKED_FILES) {
     try {
@@ -166,11 +217,12 @@ function hostRootArgs(hostRoot: string, network: boolean): string[] {
  * namespace required, for the fixed ids), `--share-net` only with `network`, `--die-with-parent`
  * (the sandbox dies with bwrap's own process: the timeout kills that), `--new-session` (no
  * TIOCSTI into the caller's terminal), `--uid/--gid`, `--hostname`, `--clearenv` then one
- * `--setenv` per variable, the host root read-only (see the source: per top-level entry),
+ * `--setenv` per variable, the root read-only (see the source: per top-level entry),
  * `--dev /dev`, `--proc /proc`, `--tmpfs /tmp`, `--tmpfs /run` without network (no host sockets
  * such as a Docker or D-Bus socket: a read-only mount does not stop connect(2)), /home and /root
- * as empty folders, /dev/null over /etc/shadow and the like, the binds in
- * order, `--remount-ro /`, `--chdir`, then `--` and the command. bwrap's own pid 1 runs the
+ * as empty folders; of the host's own root only {@link HOST_ROOT_ENTRIES}, `/etc`'s
+ * {@link HOST_ETC_ENTRIES} and a fresh `/var/tmp`; for another root (`spec.root`) every entry,
+ * /dev/null over its /etc/shadow and the like; the binds in order, `--remount-ro /`, `--chdir`, then `--` and the command. bwrap's own pid 1 runs the
  * command and exits with it; when pid 1 of a pid namespace exits the kernel kills every
  * other process in it (pid_namespaces(7)), so nothing left in the background survives.
  * @param hostRoot the folder shown as the root (default `spec.root`, else `/`)
