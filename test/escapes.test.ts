@@ -6,6 +6,7 @@
 // runs them through a real recipe build (`nx run <recipe>:build -c x86_64`), so the executor's
 // own sandbox settings are what is tested.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -227,6 +228,19 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
       `setsid sleep ${token}1 & (setsid sleep ${token}2 &)`,
       `echo "build done"`,
     ])}\n  install: |\n${step(['mkdir -p "$pkgdir/usr/share/escape" && echo ok > "$pkgdir/usr/share/escape/ok"'])}\n`);
+    // A build that plants root's files: a setuid shell and a setgid program in $pkgdir and in
+    // $srcdir, a world-writable setgid folder, a link out of the package, an absolute link.
+    const plant = [
+      'mkdir -p "$pkgdir/usr/bin" "$pkgdir/usr/share" "$pkgdir/etc" "$pkgdir/var/spool/x"',
+      'cp /bin/sh "$pkgdir/usr/bin/sh-copy" && chmod 4755 "$pkgdir/usr/bin/sh-copy"',
+      'cp /bin/sh ./src-copy && chmod 6755 ./src-copy',
+      'chmod 2777 "$pkgdir/var/spool/x"',
+      'ln -s /etc/shadow "$pkgdir/etc/x"',
+      'ln -s ../../../../etc/passwd "$pkgdir/usr/share/x"',
+    ];
+    ws.write('recipes/plant/recipe.yaml', `${head('plant')}steps:\n  install: |\n${step(plant)}\n`);
+    // The same setuid file declared: packaged with its bit, and still stripped on the host.
+    ws.write('recipes/declared/recipe.yaml', `${head('declared')}setuid: [usr/bin/sh-copy]\nsteps:\n  install: |\n${step([...plant.slice(0, 3), 'ln -s /etc/shadow "$pkgdir/etc/x"'])}\n`);
     ws.write('recipes/forkbomb/recipe.yaml', `${head('forkbomb')}steps:\n  build: |\n${step([`while :; do sleep ${token}9 & done`])}\n  install: |\n${step(['touch "$pkgdir/never"'])}\n`);
   });
   after(() => {
@@ -248,6 +262,45 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
     assert.equal(existsSync('/build/escaped'), false);
     assert.ok(await eventually(() => leftover(token).length === 0, 3000), leftover(token).join('\n'));
     assert.ok(readdirSync(path.join(ws.root, 'dist/x86_64/packages/escape')).some((f) => f.endsWith('.pkg.tar.zst')));
+  });
+
+  /** Entries of the work folder the steps wrote (src, pkg) that keep a setuid or setgid bit. */
+  const specialBits = (name: string) => ['src', 'pkg'].flatMap((d) => {
+    const dir = path.join(ws.root, 'tmp/build/x86_64', name, d);
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => {
+      const st = lstatSync(path.join(dir, f));
+      return !st.isSymbolicLink() && (st.mode & 0o6000) !== 0;
+    }).map((f) => `${d}/${f}`);
+  });
+
+  it('refuses a package with an undeclared setuid file, a world-writable setgid folder, a link out; leaves no setuid file on the host', async () => {
+    const run = await ws.nx('run', 'plant:build', '-c', 'x86_64', '--output-style=static');
+    assert.notEqual(run.exitCode, 0, run.all.slice(-3000));
+    const lines = run.all.split('\n');
+    for (const want of [
+      'recipes/plant/recipe.yaml: setuid: plant: "usr/bin/sh-copy" is setuid (mode 4755) but not listed; add "usr/bin/sh-copy" to `setuid:` if the package must carry it so, else drop the bit in the install step (chmod ug-s)',
+      'recipes/plant/recipe.yaml: setuid: plant: "var/spool/x" is setgid (mode 2777) but not listed; add "var/spool/x" to `setuid:` if the package must carry it so, else drop the bit in the install step (chmod ug-s)',
+      'recipes/plant/recipe.yaml: steps.install: plant: the folder "var/spool/x" is world-writable without the sticky bit (mode 2777); chmod o-w it in the install step, or chmod +t for a shared folder like /tmp (1777)',
+      'recipes/plant/recipe.yaml: steps.install: plant: the symlink "usr/share/x" -> "../../../../etc/passwd" leaves the package root; point it at a path inside the package (an absolute target such as /usr/lib/x is read from the installed root), or remove it',
+    ]) assert.ok(lines.some((l) => l.trim() === want), `${want}\n${run.all.slice(-3000)}`);
+    // The absolute link is normal in a package: not named.
+    assert.doesNotMatch(run.all, /"etc\/x"/);
+    assert.equal(readdirSync(path.join(ws.root, 'dist/x86_64/packages/plant')).some((f) => f.endsWith('.pkg.tar.zst')), false);
+    // The files are there, without their bits: no setuid-root shell for a user of the host.
+    assert.ok(existsSync(path.join(ws.root, 'tmp/build/x86_64/plant/pkg/usr/bin/sh-copy')));
+    assert.deepEqual(specialBits('plant'), []);
+  });
+
+  it('packages a declared setuid file with its bit (owned by root in the archive), and still strips it in the work folder', async () => {
+    const run = await ws.nx('run', 'declared:build', '-c', 'x86_64', '--output-style=static');
+    assert.equal(run.exitCode, 0, run.all.slice(-3000));
+    const dir = path.join(ws.root, 'dist/x86_64/packages/declared');
+    const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'))!;
+    const list = execFileSync('bsdtar', ['-tvf', path.join(dir, pkg)], { encoding: 'utf8' }).split('\n');
+    assert.ok(list.some((l) => /^-rwsr-xr-x +\d+ root +root .* usr\/bin\/sh-copy$/.test(l)), list.join('\n'));
+    assert.ok(list.some((l) => /^l.* etc\/x -> \/etc\/shadow$/.test(l)), list.join('\n'));
+    assert.match(run.all, /declared: took the setuid\/setgid bits off 2 file\(s\) the steps left in tmp\/build\/x86_64\/declared \(src, pkg\)/);
+    assert.deepEqual(specialBits('declared'), []);
   });
 
   it('stops a fork bomb at the default process limit: the step fails within the time limit', async () => {

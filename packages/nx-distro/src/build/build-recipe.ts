@@ -18,6 +18,8 @@ import { writeAbiManifest } from '../packages/abi-manifest';
 import { packageFolder } from '../packages/layout';
 import { writePackage } from '../packages/pacman-package';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
+import { lintPackageTree, stripSpecialBits } from '../packages/package-lint';
+import { scanTree } from '../util/file-tree';
 import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
@@ -110,11 +112,17 @@ export type BuildMode = 'cross' | 'native';
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
  *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
- * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism)
+ * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism,
+ *    checked by {@link lintPackageTree}: no undeclared setuid/setgid entry, nothing world-writable
+ *    without the sticky bit, no link out of the package; each problem one error line naming the
+ *    recipe file, the path and the fix)
  *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
  *    external toolchain, a package holding a dynamically linked ELF file ({@link firstDynamicElf})
  *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
  *    programs, headers or data do not).
+ * 7. However the build ends, the setuid and setgid bits come off everything in the work folder's
+ *    `src/` and `pkg/` ({@link stripSpecialBits}): with nx run as root, the sandbox's user is root
+ *    outside, and a setuid file left there would be root's on the host.
  *
  * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg),
  * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
@@ -128,6 +136,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
   // What a disk-full error names: the task's subject and the folders it writes (set as known).
   let subject = context.projectName ?? 'build';
   const writing: string[] = [];
+  const writtenBySteps: string[] = [];
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
@@ -165,6 +174,9 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await chmodTreeWritable(work);
     await fs.rm(work, { recursive: true, force: true });
     await fs.mkdir(work, { recursive: true });
+    // What the steps may write (src, pkg) loses its setuid and setgid bits when the build ends,
+    // however it ends: with nx run as root a setuid file there would be root's on the host.
+    writtenBySteps.push(path.join(work, 'src'), path.join(work, 'pkg'));
     const logFile = path.join(outDir, 'build.log');
 
     // The dependencies: exactly the declared makedepends and their runtime depends (and, for a
@@ -289,6 +301,9 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await removeLibtoolArchives(pkgdir);
     await stripNondeterminism(pkgdir, epoch);
     if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
+    // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
+    const problems = lintPackageTree(scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead'), recipe.setuid ?? []);
+    if (problems.length) throw new InputErrors(problems.map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix)));
     const spec = buildSpec(recipe, options.stage);
     // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
     // the bootstrap toolchain's runtime recipes (its C library); never for the toolchain's own
@@ -340,6 +355,10 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       return { success: false };
     }
     throw e;
+  } finally {
+    let stripped = 0;
+    for (const dir of writtenBySteps) stripped += await stripSpecialBits(dir);
+    if (stripped) logger.info(`${subject}: took the setuid/setgid bits off ${stripped} file(s) the steps left in ${path.relative(context.root, path.dirname(writtenBySteps[0]))} (src, pkg); a package keeps only the declared ones`);
   }
 }
 
