@@ -7,12 +7,12 @@
 // own sandbox settings are what is tested.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HOST_ETC_ENTRIES, HOST_ROOT_ENTRIES, runSandboxed, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
+import { HOST_ETC_ENTRIES, HOST_ROOT_ENTRIES, outsideIdentity, runSandboxed, SANDBOX_HOST_ID, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
 import { createWorkspace, type TestWorkspace } from './helpers/workspace';
 import { eventually, processesWith } from './helpers/processes';
 
@@ -66,6 +66,28 @@ describe('sandbox escapes, direct runs', () => {
     assert.equal(r.exitCode, 0, r.log);
     assert.doesNotMatch(r.log, /TOPSECRET|root:[^\n]*:\d+:/);
     assert.match(r.log, /No such file or directory\nno secret\n\/home:\n\n\/root:\nshadow: unreadable\n0\n$/);
+  });
+
+  it('as root, maps the build user to an unprivileged id outside: a setuid file it makes is not root\'s', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('nx is not root here: the sandbox user is already the caller');
+    // A work folder every user can pass (as a workspace in a 0755 folder is); a 0700 one keeps root.
+    const open = mkdtempSync(path.join(tmpdir(), 'nx-distro-escapes-open-'));
+    chmodSync(open, 0o755);
+    try {
+      mkdirSync(path.join(open, 'w'));
+      const spec = { binds: [{ src: path.join(open, 'w'), dest: '/w', writable: true }], cwd: '/w' };
+      assert.equal(outsideIdentity({ ...spec, env: ENV, argv: ['true'], logFile: '/dev/null' }), 'unprivileged');
+      const r = await sh('id -u; stat -c %u /usr/bin; cp /bin/sh sh-copy; chmod 4755 sh-copy; echo made', spec);
+      assert.equal(r.exitCode, 0, r.log);
+      // Root's files are nobody's inside (unmapped), and what the build makes is the unprivileged id's outside.
+      assert.equal(r.log, '1000\n65534\nmade\n');
+      const st = statSync(path.join(open, 'w', 'sh-copy'));
+      assert.equal(st.uid, SANDBOX_HOST_ID);
+      assert.equal(st.gid, SANDBOX_HOST_ID);
+      assert.notEqual(st.uid, 0);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
   });
 
   it('reaches no host Unix socket with network off: /var/tmp, /run, /tmp, abstract', async () => {

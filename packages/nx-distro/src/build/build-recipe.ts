@@ -20,7 +20,7 @@ import { writePackage } from '../packages/pacman-package';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
 import { lintPackageTree, stripSpecialBits } from '../packages/package-lint';
 import { scanTree } from '../util/file-tree';
-import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
+import { outsideIdentity, runSandboxed, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
@@ -256,11 +256,20 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       systemTargetDir = path.join(work, 'no-target-dir');
       await fs.mkdir(systemTargetDir);
     }
+    // Who the steps' user is outside (sandbox/bwrap.ts): an unprivileged id when nx runs as root and the host allows it.
+    const sandboxBinds: SandboxBind[] = [
+      { src: srcdir, dest: SANDBOX.srcdir, writable: true },
+      { src: systemTargetDir, dest: SANDBOX.systemTargetDir, writable: false },
+      ...(mode === 'cross' ? [{ src: sysroot, dest: SANDBOX.sysroot, writable: false }] : []),
+      ...(toolchainPackages.dirs.length ? [{ src: toolchainDir, dest: SANDBOX.toolchain, writable: false }] : []),
+    ];
+    const outside = outsideIdentity({ binds: [...sandboxBinds, { src: pkgdir, dest: SANDBOX.pkgdir, writable: true }], ...(mode === 'native' ? { root: sysroot } : {}), env: {}, cwd: '/', argv: ['true'], logFile });
     await fs.writeFile(logFile, [
       `# ${what} for ${loadedTarget.name} (${target.triplet}), built ${mode === 'native' ? `natively in the ${target.buildroot?.debian_arch} build root ${path.basename(buildroot!)}${target.qemu ? ` (QEMU ${target.qemu} through binfmt_misc when foreign)` : ''}` : `on ${env.CBUILD}`}`,
       `# ${mode === 'native' ? 'installed in the build root' : 'sysroot'}: ${installed.join(' ') || '(empty)'}`,
       ...(toolchainPackages.names.length ? [`# toolchain (${SANDBOX.toolchain}): ${toolchainPackages.names.join(' ')}`] : []),
       `# sources: ${prepared.distfiles.join(' ') || '(none)'}; patches: ${prepared.patches.join(' ') || '(none)'}`,
+      `# sandbox user outside: ${outside === 'unprivileged' ? `uid ${SANDBOX_HOST_ID} (unprivileged)` : outside === 'caller' ? `uid ${process.getuid?.()} (nx's own user)` : outside}`,
       ...Object.entries(env).map(([k, v]) => `# ${k}=${v}`),
       '',
     ].join('\n'));
@@ -268,12 +277,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
 
     // The host machine's programs run here in a native build, or a cross build for this machine's triplet.
     const native = mode === 'native' || target.triplet === env.CBUILD;
-    const binds: SandboxBind[] = [
-      { src: srcdir, dest: SANDBOX.srcdir, writable: true },
-      { src: systemTargetDir, dest: SANDBOX.systemTargetDir, writable: false },
-      ...(mode === 'cross' ? [{ src: sysroot, dest: SANDBOX.sysroot, writable: false }] : []),
-      ...(toolchainPackages.dirs.length ? [{ src: toolchainDir, dest: SANDBOX.toolchain, writable: false }] : []),
-    ];
+    const binds = sandboxBinds;
     for (const phase of PHASES) {
       const script = steps[phase];
       if (!script) continue;

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, lchownSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
@@ -79,12 +79,23 @@ export interface SandboxResult {
  * every capability in its user namespace (bwrap keeps them for uid 0), could chown freely and
  * would hide `make install` steps that only work as root; configure scripts of some GNU packages
  * refuse to run as root, and makepkg refuses it outright. Outside, files written to writable
- * binds belong to the user running nx (the only mapped id; user_namespaces(7)); a fixed id
- * keeps builds identical whoever runs them. Package ownership is set when archiving, not here.
+ * binds belong to the user running nx (the only mapped id; user_namespaces(7)), or, when that is
+ * root, to {@link SANDBOX_HOST_ID} where the host allows it ({@link outsideIdentity}); a fixed
+ * id inside keeps builds identical whoever runs them. Package ownership is set when archiving,
+ * not here.
  */
 export const SANDBOX_UID = 1000;
 /** Default group id inside; see {@link SANDBOX_UID}. */
 export const SANDBOX_GID = 1000;
+/**
+ * The unprivileged user and group id outside that the sandbox's user maps to when nx runs as
+ * root ({@link outsideIdentity}): an id no account has (it is above every range useradd, Debian's
+ * subordinate ids and systemd's dynamic users hand out), so no host process shares it. Files the
+ * build writes belong to it outside, and a setuid file it makes is setuid to a nobody, not to
+ * root. bwrap is then started as this user (setpriv), in an unprivileged user namespace.
+ */
+export const SANDBOX_HOST_ID = 2_000_000_000;
+
 /** The sandbox's host name (its own UTS namespace), the same on every machine. */
 export const SANDBOX_HOSTNAME = 'nx-distro';
 
@@ -245,6 +256,73 @@ export function bwrapArgs(spec: SandboxSpec, hostRoot = spec.root ?? '/'): strin
   return args;
 }
 
+/** Whether the host lets an unprivileged user make a user namespace (probed once per process). */
+let unprivilegedUserns: boolean | undefined;
+
+function hostAllowsUnprivilegedUserns(bwrap: string, setpriv: string): boolean {
+  if (unprivilegedUserns === undefined) {
+    const r = spawnSync(setpriv, [...setprivArgs(), bwrap, '--unshare-user', '--ro-bind', '/', '/', '--', '/bin/true'], { stdio: 'ignore', timeout: 20_000 });
+    unprivilegedUserns = r.status === 0;
+  }
+  return unprivilegedUserns;
+}
+
+function setprivArgs(): string[] {
+  return [`--reuid=${SANDBOX_HOST_ID}`, `--regid=${SANDBOX_HOST_ID}`, '--clear-groups', '--'];
+}
+
+/** The first folder on the way to `p` (its ancestors, `p` itself when a folder) that a user other than its owner cannot pass. */
+function untraversable(p: string): string | undefined {
+  const parts = path.resolve(p).split('/').filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join('/')}`;
+    let st;
+    try {
+      st = statSync(dir);
+    } catch {
+      return dir;
+    }
+    if (st.isDirectory() && !(st.mode & 0o001) && st.uid !== SANDBOX_HOST_ID) return dir;
+  }
+  return undefined;
+}
+
+/** Gives a tree (no link followed) to {@link SANDBOX_HOST_ID}, unless its top already is. */
+function giveToSandboxUser(dir: string): void {
+  if (lstatSync(dir).uid === SANDBOX_HOST_ID) return;
+  const walk = (p: string) => {
+    lchownSync(p, SANDBOX_HOST_ID, SANDBOX_HOST_ID);
+    if (lstatSync(p).isDirectory()) for (const name of readdirSync(p)) walk(path.join(p, name));
+  };
+  walk(dir);
+}
+
+/**
+ * Who the sandbox's user is outside. As any user but root: that user (the only id an
+ * unprivileged user namespace may map). As root, where the host allows it: the unprivileged
+ * {@link SANDBOX_HOST_ID} (bwrap started as it through setpriv), so that a build can make
+ * nothing of root's; the host must allow unprivileged user namespaces, the sandbox must use the
+ * host's own root (a native build's staged root keeps root's ids) and every bind source must be
+ * reachable by a user other than its owner (each folder on the way `o+x`; a workspace under a
+ * 0700 folder is not). Otherwise root, as before: the build's files are root's outside (the
+ * setuid bits are taken off them after a build, see build/build-recipe.ts).
+ * @returns `'unprivileged'`, or why root is kept (`'root: <reason>'`), or `'caller'` when nx is not root
+ */
+export function outsideIdentity(spec: SandboxSpec): 'caller' | 'unprivileged' | `root: ${string}` {
+  if (process.getuid?.() !== 0) return 'caller';
+  if (process.env.NX_DISTRO_SANDBOX_AS_ROOT === '1') return 'root: NX_DISTRO_SANDBOX_AS_ROOT=1';
+  if (spec.root !== undefined && path.resolve(spec.root) !== '/') return 'root: a staged root keeps root\'s ids';
+  const bwrap = findProgram('bwrap', process.env.PATH ?? '');
+  const setpriv = findProgram('setpriv', process.env.PATH ?? '');
+  if (!bwrap || !setpriv) return 'root: no setpriv (Debian package util-linux)';
+  for (const b of spec.binds) {
+    const blocked = untraversable(b.src);
+    if (blocked) return `root: ${blocked} is not reachable by another user (chmod o+x)`;
+  }
+  if (!hostAllowsUnprivilegedUserns(bwrap, setpriv)) return 'root: the host allows no unprivileged user namespace';
+  return 'unprivileged';
+}
+
 /** Quotes a word for a POSIX shell, leaving plain words as they are. */
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -264,7 +342,9 @@ export function sandboxCommandLine(spec: SandboxSpec): string {
  * `spec.logFile` (bwrap's own errors, e.g. a bind it cannot make, land there too, with exit
  * status 1). Nothing is read from stdin (/dev/null). With `timeoutSeconds`, bwrap's process is
  * sent SIGKILL when the time is up; `--die-with-parent` then kills the sandbox's pid 1 and the
- * kernel everything else in its pid namespace.
+ * kernel everything else in its pid namespace. As root, where {@link outsideIdentity} says
+ * `unprivileged`, the writable binds are first given to {@link SANDBOX_HOST_ID} (lchown, the
+ * whole tree, unless its top is already that id's) and bwrap runs as that id (`setpriv`).
  * @returns how it ended; a non-zero exit is a result, not an error
  * @throws {Error} `sandbox: bwrap (bubblewrap) is not on PATH; ...`, a spec error (see
  *   {@link bwrapArgs}), or the log file cannot be opened for appending
@@ -275,6 +355,10 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   const args = bwrapArgs(spec);
   const maxProcesses = spec.maxProcesses ?? SANDBOX_MAX_PROCESSES;
   if (!(Number.isInteger(maxProcesses) && maxProcesses > 0)) throw new Error(`sandbox: maxProcesses must be a positive integer, got ${maxProcesses}`);
+  const identity = outsideIdentity(spec);
+  // As root: the writable binds become the unprivileged sandbox user's, so that it can write them.
+  if (identity === 'unprivileged') for (const b of spec.binds) if (b.writable) giveToSandboxUser(b.src);
+  const command = identity === 'unprivileged' ? [findProgram('setpriv', process.env.PATH ?? '')!, ...setprivArgs(), bwrap] : [bwrap];
   const log = await open(spec.logFile, 'a');
   const started = performance.now();
   let timedOut = false;
@@ -284,10 +368,10 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     // so every process of the sandbox is counted; without one, RLIMIT_NPROC for a non-root user.
     const prlimit = cgroup || process.getuid?.() === 0 ? undefined : findProgram('prlimit', process.env.PATH ?? '');
     const [file, argv] = cgroup
-      ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, bwrap, ...args]]
+      ? ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, ...command, ...args]]
       : prlimit
-        ? [prlimit, [`--nproc=${maxProcesses}`, '--', bwrap, ...args]]
-        : [bwrap, args];
+        ? [prlimit, [`--nproc=${maxProcesses}`, '--', ...command, ...args]]
+        : [command[0], [...command.slice(1), ...args]];
     const child = spawn(file, argv, { stdio: ['ignore', log.fd, log.fd], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const timer = spec.timeoutSeconds === undefined
       ? undefined
