@@ -231,6 +231,9 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
   before(async () => {
     ws = createWorkspace();
     ws.env.NX_DISTRO_SKIP_HOST_CHECK = '1';
+    // A workspace every user may pass through, as a clone in a 0755 folder is: as root, the
+    // builds' user is then the unprivileged SANDBOX_HOST_ID outside (sandbox/bwrap.ts).
+    chmodSync(ws.root, 0o755);
     server = createServer((s) => s.end('hello from the host\n'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
@@ -309,8 +312,14 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
     assert.doesNotMatch(run.all, /"etc\/x"/);
     assert.equal(readdirSync(path.join(ws.root, 'dist/x86_64/packages/plant')).some((f) => f.endsWith('.pkg.tar.zst')), false);
     // The files are there, without their bits: no setuid-root shell for a user of the host.
-    assert.ok(existsSync(path.join(ws.root, 'tmp/build/x86_64/plant/pkg/usr/bin/sh-copy')));
+    const copy = path.join(ws.root, 'tmp/build/x86_64/plant/pkg/usr/bin/sh-copy');
+    assert.ok(existsSync(copy));
     assert.deepEqual(specialBits('plant'), []);
+    if (process.getuid?.() === 0) {
+      // And they were never root's: the build's user is the unprivileged id outside.
+      assert.match(ws.read('dist/x86_64/packages/plant/build.log'), new RegExp(`^# sandbox user outside: uid ${SANDBOX_HOST_ID} \\(unprivileged\\)$`, 'm'));
+      assert.equal(statSync(copy).uid, SANDBOX_HOST_ID);
+    }
   });
 
   it('packages a declared setuid file with its bit (owned by root in the archive), and still strips it in the work folder', async () => {
