@@ -44,8 +44,9 @@ export interface SandboxSpec {
   /** Seconds after which the whole sandbox is killed (SIGKILL); default none. */
   readonly timeoutSeconds?: number;
   /**
-   * Absolute host folder shown read-only as the sandbox's root, entry by entry like the host
-   * root (a native build's staged build root); default `/`, the host's own root.
+   * Absolute host folder shown read-only as the sandbox's root, every entry of it (a native
+   * build's staged build root); default `/`, the host's own root, of which only
+   * {@link HOST_ROOT_ENTRIES} and `/etc`'s {@link HOST_ETC_ENTRIES} are shown.
    */
   readonly root?: string;
   /**
