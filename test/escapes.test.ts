@@ -6,12 +6,13 @@
 // runs them through a real recipe build (`nx run <recipe>:build -c x86_64`), so the executor's
 // own sandbox settings are what is tested.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runSandboxed, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
+import { HOST_ETC_ENTRIES, HOST_ROOT_ENTRIES, outsideIdentity, runSandboxed, SANDBOX_HOST_ID, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
 import { createWorkspace, type TestWorkspace } from './helpers/workspace';
 import { eventually, processesWith } from './helpers/processes';
 
@@ -19,6 +20,16 @@ const ENV = { PATH: '/usr/bin:/bin', HOME: '/tmp', LC_ALL: 'C' };
 
 /** Host processes with `token` in their command line that outlived a sandbox (nx's own left out). */
 const leftover = (token: string) => processesWith(token, ['nx run']);
+
+/** Whether a path exists, a dangling symlink included. */
+const lstatExists = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Number of processes on the host (to see that a contained fork bomb left nothing behind). */
 const hostProcesses = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length;
@@ -55,6 +66,100 @@ describe('sandbox escapes, direct runs', () => {
     assert.equal(r.exitCode, 0, r.log);
     assert.doesNotMatch(r.log, /TOPSECRET|root:[^\n]*:\d+:/);
     assert.match(r.log, /No such file or directory\nno secret\n\/home:\n\n\/root:\nshadow: unreadable\n0\n$/);
+  });
+
+  it('as root, maps the build user to an unprivileged id outside: a setuid file it makes is not root\'s', async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('nx is not root here: the sandbox user is already the caller');
+    // A work folder every user can pass (as a workspace in a 0755 folder is); a 0700 one keeps root.
+    const open = mkdtempSync(path.join(tmpdir(), 'nx-distro-escapes-open-'));
+    chmodSync(open, 0o755);
+    try {
+      mkdirSync(path.join(open, 'w'));
+      const spec = { binds: [{ src: path.join(open, 'w'), dest: '/w', writable: true }], cwd: '/w' };
+      assert.equal(outsideIdentity({ ...spec, env: ENV, argv: ['true'], logFile: '/dev/null' }), 'unprivileged');
+      const r = await sh('id -u; stat -c %u /usr/bin; cp /bin/sh sh-copy; chmod 4755 sh-copy; echo made', spec);
+      assert.equal(r.exitCode, 0, r.log);
+      // Root's files are nobody's inside (unmapped), and what the build makes is the unprivileged id's outside.
+      assert.equal(r.log, '1000\n65534\nmade\n');
+      const st = statSync(path.join(open, 'w', 'sh-copy'));
+      assert.equal(st.uid, SANDBOX_HOST_ID);
+      assert.equal(st.gid, SANDBOX_HOST_ID);
+      assert.notEqual(st.uid, 0);
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
+  });
+
+  it('reaches no host Unix socket with network off: /var/tmp, /run, /tmp, abstract', async () => {
+    // Listeners on the host where daemons and users put sockets; the sandbox tries each with a
+    // real client (python3 from the host's /usr). A read-only mount would not stop connect(2).
+    const paths = [`/var/tmp/nx-distro-escape-${process.pid}.sock`, `/run/nx-distro-escape-${process.pid}.sock`, path.join(tmpdir(), `nx-distro-escape-${process.pid}.sock`)];
+    const servers: Server[] = [];
+    const listen = (where: string) => new Promise<void>((resolve, reject) => {
+      const server = createServer((s) => s.end('hello from the host\n'));
+      servers.push(server);
+      server.once('error', reject);
+      server.listen(where, resolve);
+    });
+    try {
+      for (const p of paths) await listen(p);
+      const abstract = `\0nx-distro-escape-${process.pid}`;
+      await listen(abstract);
+      const client = [
+        'import socket, sys',
+        'for p in sys.argv[1:]:',
+        '    s = socket.socket(socket.AF_UNIX)',
+        '    try:',
+        "        s.connect(p.replace('@', chr(0), 1) if p.startswith('@') else p); print(p, 'answered:', s.recv(100))",
+        '    except OSError as e:',
+        "        print(p, 'unreachable')",
+      ].join('\n');
+      const r = await sh('python3 -c "$0" "$@"', {}, client, ...paths, `@nx-distro-escape-${process.pid}`);
+      assert.equal(r.exitCode, 0, r.log);
+      assert.doesNotMatch(r.log, /answered|hello/);
+      assert.equal(r.log, [...paths, `@nx-distro-escape-${process.pid}`].map((p) => `${p} unreachable\n`).join(''));
+    } finally {
+      for (const s of servers) s.close();
+      for (const p of paths) rmSync(p, { force: true });
+    }
+  });
+
+  it('shows only the documented part of the host root: /usr, /etc essentials, no tokens or keys', async () => {
+    // The cache server's tokens file at docs/remote-cache.md's own path, and an unlisted /etc file.
+    const made: string[] = [];
+    const tokens = '/etc/nx-distro/tokens.yaml';
+    if (!existsSync(tokens)) {
+      mkdirSync('/etc/nx-distro', { recursive: true });
+      writeFileSync(tokens, 'TOPSECRET-TOKEN: upload\n', { mode: 0o600 });
+      made.push(tokens);
+    }
+    const other = `/etc/nx-distro-escape-${process.pid}.conf`;
+    writeFileSync(other, 'TOPSECRET-ETC\n', { mode: 0o644 });
+    made.push(other);
+    try {
+      const r = await sh([
+        `cat ${tokens} 2>/dev/null || echo "tokens: unreadable"`,
+        `cat ${other} 2>/dev/null || echo "etc: unreadable"`,
+        'ls -A / | tr "\\n" " "; echo',
+        'ls -A /etc | tr "\\n" " "; echo',
+        'ls -A /var | tr "\\n" " "; echo',
+        // What builds need still works: users, the loader, alternatives, the compiler.
+        'id -un; awk "BEGIN { print 6 * 7 }"; cc --version >/dev/null && echo "cc: runs"',
+      ].join('\n'));
+      assert.equal(r.exitCode, 0, r.log);
+      assert.doesNotMatch(r.log, /TOPSECRET/);
+      const present = (dir: string, names: readonly string[]) => names.filter((n) => existsSync(`${dir}/${n}`) || lstatExists(`${dir}/${n}`));
+      const root = [...new Set([...present('', HOST_ROOT_ENTRIES), 'dev', 'etc', 'home', 'proc', 'root', 'run', 'tmp', 'var', 'work-test'])].sort();
+      const lines = r.log.split('\n');
+      assert.deepEqual(lines.slice(0, 2), ['tokens: unreadable', 'etc: unreadable'], r.log);
+      assert.deepEqual(lines[2].trim().split(' ').sort(), root, r.log);
+      assert.deepEqual(lines[3].trim().split(' ').sort(), present('/etc', HOST_ETC_ENTRIES).sort(), r.log);
+      assert.equal(lines[4].trim(), 'tmp');
+      assert.deepEqual(lines.slice(6, 8), ['42', 'cc: runs'], r.log);
+    } finally {
+      for (const f of made) rmSync(f, { force: true });
+      if (made.includes(tokens)) rmSync('/etc/nx-distro', { recursive: true, force: true });
+    }
   });
 
   it('kills a daemon that detaches itself (setsid, double fork, nohup) when the command ends', async () => {
@@ -126,6 +231,9 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
   before(async () => {
     ws = createWorkspace();
     ws.env.NX_DISTRO_SKIP_HOST_CHECK = '1';
+    // A workspace every user may pass through, as a clone in a 0755 folder is: as root, the
+    // builds' user is then the unprivileged SANDBOX_HOST_ID outside (sandbox/bwrap.ts).
+    chmodSync(ws.root, 0o755);
     server = createServer((s) => s.end('hello from the host\n'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
@@ -145,6 +253,19 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
       `setsid sleep ${token}1 & (setsid sleep ${token}2 &)`,
       `echo "build done"`,
     ])}\n  install: |\n${step(['mkdir -p "$pkgdir/usr/share/escape" && echo ok > "$pkgdir/usr/share/escape/ok"'])}\n`);
+    // A build that plants root's files: a setuid shell and a setgid program in $pkgdir and in
+    // $srcdir, a world-writable setgid folder, a link out of the package, an absolute link.
+    const plant = [
+      'mkdir -p "$pkgdir/usr/bin" "$pkgdir/usr/share" "$pkgdir/etc" "$pkgdir/var/spool/x"',
+      'cp /bin/sh "$pkgdir/usr/bin/sh-copy" && chmod 4755 "$pkgdir/usr/bin/sh-copy"',
+      'cp /bin/sh ./src-copy && chmod 6755 ./src-copy',
+      'chmod 2777 "$pkgdir/var/spool/x"',
+      'ln -s /etc/shadow "$pkgdir/etc/x"',
+      'ln -s ../../../../etc/passwd "$pkgdir/usr/share/x"',
+    ];
+    ws.write('recipes/plant/recipe.yaml', `${head('plant')}steps:\n  install: |\n${step(plant)}\n`);
+    // The same setuid file declared: packaged with its bit, and still stripped on the host.
+    ws.write('recipes/declared/recipe.yaml', `${head('declared')}setuid: [usr/bin/sh-copy]\nsteps:\n  install: |\n${step([...plant.slice(0, 3), 'ln -s /etc/shadow "$pkgdir/etc/x"'])}\n`);
     ws.write('recipes/forkbomb/recipe.yaml', `${head('forkbomb')}steps:\n  build: |\n${step([`while :; do sleep ${token}9 & done`])}\n  install: |\n${step(['touch "$pkgdir/never"'])}\n`);
   });
   after(() => {
@@ -166,6 +287,51 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
     assert.equal(existsSync('/build/escaped'), false);
     assert.ok(await eventually(() => leftover(token).length === 0, 3000), leftover(token).join('\n'));
     assert.ok(readdirSync(path.join(ws.root, 'dist/x86_64/packages/escape')).some((f) => f.endsWith('.pkg.tar.zst')));
+  });
+
+  /** Entries of the work folder the steps wrote (src, pkg) that keep a setuid or setgid bit. */
+  const specialBits = (name: string) => ['src', 'pkg'].flatMap((d) => {
+    const dir = path.join(ws.root, 'tmp/build/x86_64', name, d);
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => {
+      const st = lstatSync(path.join(dir, f));
+      return !st.isSymbolicLink() && (st.mode & 0o6000) !== 0;
+    }).map((f) => `${d}/${f}`);
+  });
+
+  it('refuses a package with an undeclared setuid file, a world-writable setgid folder, a link out; leaves no setuid file on the host', async () => {
+    const run = await ws.nx('run', 'plant:build', '-c', 'x86_64', '--output-style=static');
+    assert.notEqual(run.exitCode, 0, run.all.slice(-3000));
+    const lines = run.all.split('\n');
+    for (const want of [
+      'recipes/plant/recipe.yaml: setuid: plant: "usr/bin/sh-copy" is setuid (mode 4755) but not listed; add "usr/bin/sh-copy" to `setuid:` if the package must carry it so, else drop the bit in the install step (chmod ug-s)',
+      'recipes/plant/recipe.yaml: setuid: plant: "var/spool/x" is setgid (mode 2777) but not listed; add "var/spool/x" to `setuid:` if the package must carry it so, else drop the bit in the install step (chmod ug-s)',
+      'recipes/plant/recipe.yaml: steps.install: plant: the folder "var/spool/x" is world-writable without the sticky bit (mode 2777); chmod o-w it in the install step, or chmod +t for a shared folder like /tmp (1777)',
+      'recipes/plant/recipe.yaml: steps.install: plant: the symlink "usr/share/x" -> "../../../../etc/passwd" leaves the package root; point it at a path inside the package (an absolute target such as /usr/lib/x is read from the installed root), or remove it',
+    ]) assert.ok(lines.some((l) => l.trim() === want), `${want}\n${run.all.slice(-3000)}`);
+    // The absolute link is normal in a package: not named.
+    assert.doesNotMatch(run.all, /"etc\/x"/);
+    assert.equal(readdirSync(path.join(ws.root, 'dist/x86_64/packages/plant')).some((f) => f.endsWith('.pkg.tar.zst')), false);
+    // The files are there, without their bits: no setuid-root shell for a user of the host.
+    const copy = path.join(ws.root, 'tmp/build/x86_64/plant/pkg/usr/bin/sh-copy');
+    assert.ok(existsSync(copy));
+    assert.deepEqual(specialBits('plant'), []);
+    if (process.getuid?.() === 0) {
+      // And they were never root's: the build's user is the unprivileged id outside.
+      assert.match(ws.read('dist/x86_64/packages/plant/build.log'), new RegExp(`^# sandbox user outside: uid ${SANDBOX_HOST_ID} \\(unprivileged\\)$`, 'm'));
+      assert.equal(statSync(copy).uid, SANDBOX_HOST_ID);
+    }
+  });
+
+  it('packages a declared setuid file with its bit (owned by root in the archive), and still strips it in the work folder', async () => {
+    const run = await ws.nx('run', 'declared:build', '-c', 'x86_64', '--output-style=static');
+    assert.equal(run.exitCode, 0, run.all.slice(-3000));
+    const dir = path.join(ws.root, 'dist/x86_64/packages/declared');
+    const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'))!;
+    const list = execFileSync('bsdtar', ['-tvf', path.join(dir, pkg)], { encoding: 'utf8' }).split('\n');
+    assert.ok(list.some((l) => /^-rwsr-xr-x +\d+ root +root .* usr\/bin\/sh-copy$/.test(l)), list.join('\n'));
+    assert.ok(list.some((l) => /^l.* etc\/x -> \/etc\/shadow$/.test(l)), list.join('\n'));
+    assert.match(run.all, /declared: took the setuid\/setgid bits off 2 file\(s\) the steps left in tmp\/build\/x86_64\/declared \(src, pkg\)/);
+    assert.deepEqual(specialBits('declared'), []);
   });
 
   it('stops a fork bomb at the default process limit: the step fails within the time limit', async () => {

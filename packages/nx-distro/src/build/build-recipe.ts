@@ -18,7 +18,9 @@ import { writeAbiManifest } from '../packages/abi-manifest';
 import { packageFolder } from '../packages/layout';
 import { writePackage } from '../packages/pacman-package';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
-import { runSandboxed, type SandboxBind } from '../sandbox/bwrap';
+import { lintPackageTree, stripSpecialBits } from '../packages/package-lint';
+import { scanTree } from '../util/file-tree';
+import { outsideIdentity, runSandboxed, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
@@ -112,11 +114,17 @@ export type BuildMode = 'cross' | 'native';
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
  *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
- * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism)
+ * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism,
+ *    checked by {@link lintPackageTree}: no undeclared setuid/setgid entry, nothing world-writable
+ *    without the sticky bit, no link out of the package; each problem one error line naming the
+ *    recipe file, the path and the fix)
  *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
  *    external toolchain, a package holding a dynamically linked ELF file ({@link firstDynamicElf})
  *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
  *    programs, headers or data do not).
+ * 7. However the build ends, the setuid and setgid bits come off everything in the work folder's
+ *    `src/` and `pkg/` ({@link stripSpecialBits}): with nx run as root, the sandbox's user is root
+ *    outside, and a setuid file left there would be root's on the host.
  *
  * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg),
  * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
@@ -130,6 +138,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
   // What a disk-full error names: the task's subject and the folders it writes (set as known).
   let subject = context.projectName ?? 'build';
   const writing: string[] = [];
+  const writtenBySteps: string[] = [];
   try {
     const root = context.root;
     const { targetsDir, distDir } = pluginOptionsOf(context);
@@ -167,6 +176,9 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await chmodTreeWritable(work);
     await fs.rm(work, { recursive: true, force: true });
     await fs.mkdir(work, { recursive: true });
+    // What the steps may write (src, pkg) loses its setuid and setgid bits when the build ends,
+    // however it ends: with nx run as root a setuid file there would be root's on the host.
+    writtenBySteps.push(path.join(work, 'src'), path.join(work, 'pkg'));
     const logFile = path.join(outDir, 'build.log');
 
     // The dependencies: exactly the declared makedepends and their runtime depends (and, for a
@@ -257,11 +269,20 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       systemTargetDir = path.join(work, 'no-target-dir');
       await fs.mkdir(systemTargetDir);
     }
+    // Who the steps' user is outside (sandbox/bwrap.ts): an unprivileged id when nx runs as root and the host allows it.
+    const sandboxBinds: SandboxBind[] = [
+      { src: srcdir, dest: SANDBOX.srcdir, writable: true },
+      { src: systemTargetDir, dest: SANDBOX.systemTargetDir, writable: false },
+      ...(mode === 'cross' ? [{ src: sysroot, dest: SANDBOX.sysroot, writable: false }] : []),
+      ...(toolchainPackages.dirs.length ? [{ src: toolchainDir, dest: SANDBOX.toolchain, writable: false }] : []),
+    ];
+    const outside = outsideIdentity({ binds: [...sandboxBinds, { src: pkgdir, dest: SANDBOX.pkgdir, writable: true }], ...(mode === 'native' ? { root: sysroot } : {}), env: {}, cwd: '/', argv: ['true'], logFile });
     await fs.writeFile(logFile, [
       `# ${what} for ${loadedTarget.name} (${target.triplet}), built ${mode === 'native' ? `natively in the ${target.buildroot?.debian_arch} build root ${path.basename(buildroot!)}${target.qemu ? ` (QEMU ${target.qemu} through binfmt_misc when foreign)` : ''}` : `on ${env.CBUILD}`}`,
       `# ${mode === 'native' ? 'installed in the build root' : 'sysroot'}: ${installed.join(' ') || '(empty)'}`,
       ...(toolchainPackages.names.length ? [`# toolchain (${SANDBOX.toolchain}): ${toolchainPackages.names.join(' ')}`] : []),
       `# sources: ${prepared.distfiles.join(' ') || '(none)'}; patches: ${prepared.patches.join(' ') || '(none)'}`,
+      `# sandbox user outside: ${outside === 'unprivileged' ? `uid ${SANDBOX_HOST_ID} (unprivileged)` : outside === 'caller' ? `uid ${process.getuid?.()} (nx's own user)` : outside}`,
       ...Object.entries(env).map(([k, v]) => `# ${k}=${v}`),
       '',
     ].join('\n'));
@@ -269,12 +290,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
 
     // The host machine's programs run here in a native build, or a cross build for this machine's triplet.
     const native = mode === 'native' || target.triplet === env.CBUILD;
-    const binds: SandboxBind[] = [
-      { src: srcdir, dest: SANDBOX.srcdir, writable: true },
-      { src: systemTargetDir, dest: SANDBOX.systemTargetDir, writable: false },
-      ...(mode === 'cross' ? [{ src: sysroot, dest: SANDBOX.sysroot, writable: false }] : []),
-      ...(toolchainPackages.dirs.length ? [{ src: toolchainDir, dest: SANDBOX.toolchain, writable: false }] : []),
-    ];
+    const binds = sandboxBinds;
     for (const phase of PHASES) {
       const script = steps[phase];
       if (!script) continue;
@@ -302,6 +318,9 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await removeLibtoolArchives(pkgdir);
     await stripNondeterminism(pkgdir, epoch);
     if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
+    // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
+    const problems = lintPackageTree(scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead'), recipe.setuid ?? []);
+    if (problems.length) throw new InputErrors(problems.map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix)));
     const spec = buildSpec(recipe, options.stage);
     // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
     // the bootstrap toolchain's runtime recipes (its C library); never for the toolchain's own
@@ -353,6 +372,10 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       return { success: false };
     }
     throw e;
+  } finally {
+    let stripped = 0;
+    for (const dir of writtenBySteps) stripped += await stripSpecialBits(dir);
+    if (stripped) logger.info(`${subject}: took the setuid/setgid bits off ${stripped} file(s) the steps left in ${path.relative(context.root, path.dirname(writtenBySteps[0]))} (src, pkg); a package keeps only the declared ones`);
   }
 }
 

@@ -102,6 +102,12 @@ export interface Recipe {
    * pacman arch names this recipe builds for, or `any` for every arch. A system target whose arch is not listed gets an explicit no-op build.
    */
   arch?: 'any' | [string, ...string[]];
+  /**
+   * Files of the package that may keep a setuid or setgid bit, as paths inside the package without a leading `/` (`usr/bin/passwd`). Any other setuid or setgid file or folder fails the build, as does a listed path the package does not hold with such a bit.
+   *
+   * @maxItems 64
+   */
+  setuid?: string[];
   env?: Env1;
   /**
    * Named build style supplying default steps; `steps` override them one by one (docs/recipe-format.md, Build styles). `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `cmake`: a generated CMake toolchain file, Ninja, `cmake --install` into `$pkgdir`. `meson`: a generated Meson cross file (and native file for the build machine), `meson setup`, `meson install`. `none`: no default steps.

@@ -58,6 +58,8 @@ describe('loadRecipe', () => {
     ['two sources with one file name', GOOD.replace('sources:\n', 'sources:\n  - url: https://mirror.example/zlib-1.3.1.tar.xz\n    sha256: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'), /: sources\[1\]: distfile name "zlib-1\.3\.1\.tar\.xz" is also used by sources\[0\]; give one of them another `filename:`$/],
     ['URL without a file name', GOOD.replace('https://zlib.net/zlib-1.3.1.tar.xz', 'https://zlib.net/'), /: sources\[0\]: the URL does not end with a file name; add `filename:`$/],
     ['extract into a parent folder', GOOD.replace(/(sha256: \w+)/, '$1\n    extract: { into: a/../../b }'), /: sources\[0\]\.extract\.into: "a\/\.\.\/\.\.\/b" leaves srcdir; use a folder inside srcdir, without `\.\.`$/],
+    ['setuid path with a leading /', `${GOOD}setuid: [/usr/bin/passwd]\n`, /: setuid\[0\]: invalid value "\/usr\/bin\/passwd"; give the path inside the package, relative \(no leading \/\), without "\.\." or "\." \(usr\/bin\/passwd\)$/],
+    ['setuid path leaving the package', `${GOOD}setuid: [usr/../../etc/passwd]\n`, /: setuid\[0\]: invalid value "usr\/\.\.\/\.\.\/etc\/passwd"; give the path inside the package/],
   ];
   for (const [what, text, expected] of cases) {
     it(`rejects: ${what}`, () => {

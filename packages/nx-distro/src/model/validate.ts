@@ -28,6 +28,7 @@ const PATTERN_HINTS: Record<string, string> = {
   packages: 'write a recipe name',
   into: 'give a folder inside srcdir, relative (no leading /)',
   member: 'give the member path as the outer archive lists it, relative (no leading /)',
+  setuid: 'give the path inside the package, relative (no leading /), without ".." or "." (usr/bin/passwd)',
 };
 
 function fieldPath(instancePath: string): string {
