@@ -5,7 +5,7 @@
  * `reproduce-native` builds it natively in the Debian build root (arm64 under QEMU; amd64) and
  * compares with the cross build: identical when the cross compiler and the build root's gcc are
  * the same Debian build, else diffoscope's report must show the two compilers' version strings
- * (Debian's cross gcc-12 for arm64 is 12.2.0-14cross1, its native gcc-12 12.2.0-14+deb12u1 here).
+ * and the payloads must be the same once those (and the build IDs) are out (test/helpers/payload.ts).
  * A fixture recipe that records its build date (test/fixtures/reproducibility/clock) must fail
  * `reproduce`, with diffoscope's report naming the file and both dates, and
  * `nx-distro reproducibility` must report it.
@@ -16,10 +16,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ReproducibilityResult } from '../packages/nx-distro/src/reproducible/compare';
+import { differencesBeyondIdentity } from './helpers/payload';
 import { FULL, tiered } from './helpers/tier';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
@@ -73,8 +75,48 @@ describe('reproducibility checks', () => {
         assert.ok(report.includes(`-GCC: ${cross}`), `diffoscope shows the cross compiler ${cross}`);
         assert.ok(report.includes(`+GCC: (Debian ${nativeGcc}) 12.2.0`), `diffoscope shows the native compiler ${nativeGcc}`);
       }
+      // and nothing else differs: the payloads are the same once the compilers' identities
+      // (.comment, and the build ID hashed over it) are taken out of every ELF file
+      assert.deepEqual(differencesBeyondIdentity(path.join(ws.root, native.first!.file), path.join(ws.root, native.second!.file), crossGcc.replace(/gcc$/, 'objcopy')), []);
     });
   }
+
+  it('the payload comparison sees past the compilers\' identities, and past nothing else', (t) => {
+    // x86_64's cross package (built by the quick tier's comparison above), and copies of it
+    const pkg = path.join(ws.root, `dist/x86_64/packages/zlib/zlib-1.2.13-1-x86_64.pkg.tar.zst`);
+    if (!existsSync(pkg)) return t.skip('no x86_64 zlib package (see the comparison above)');
+    const scratch = mkdtempSync(path.join(tmpdir(), 'nx-distro-payload-test-'));
+    try {
+      const variant = (name: string, change: (root: string, lib: string) => void) => {
+        const root = path.join(scratch, name);
+        mkdirSync(root);
+        execFileSync('bsdtar', ['-xf', pkg, '-C', root]);
+        change(root, path.join(root, 'usr/lib/libz.so.1.2.13'));
+        const out = path.join(scratch, `${name}.pkg.tar.zst`);
+        execFileSync('bsdtar', ['-caf', out, '-C', root, '.']);
+        return out;
+      };
+      const objcopy = 'x86_64-linux-gnu-objcopy';
+      const section = (file: string, text: string) => {
+        writeFileSync(file, `${text}\0`);
+        return file;
+      };
+      // another compiler's identity: .comment rewritten (another length), the build ID left stale
+      const otherCompiler = variant('other-compiler', (root, lib) =>
+        execFileSync(objcopy, ['--update-section', `.comment=${section(path.join(scratch, 'comment'), 'GCC: (Debian 12.2.0-14cross1) 12.2.0')}`, lib]));
+      assert.notEqual(readFileSync(otherCompiler).toString('hex'), readFileSync(pkg).toString('hex'));
+      assert.deepEqual(differencesBeyondIdentity(pkg, otherCompiler, objcopy), []);
+      // a section of its own in the library, a changed header, a changed mode: each is named
+      const changed = variant('changed', (root, lib) => {
+        execFileSync(objcopy, ['--add-section', `.nx_distro_probe=${section(path.join(scratch, 'probe'), 'probe')}`, lib]);
+        writeFileSync(path.join(root, 'usr/include/zlib.h'), `${readFileSync(path.join(root, 'usr/include/zlib.h'), 'utf8')}/* another line */\n`);
+        chmodSync(path.join(root, 'usr/include/zconf.h'), 0o600);
+      });
+      assert.deepEqual(differencesBeyondIdentity(pkg, changed, objcopy), ['usr/include/zconf.h (mode 644 vs 600)', 'usr/include/zlib.h', 'usr/lib/libz.so.1.2.13']);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 
   it('a second run is served from the cache', async () => {
     const r = await ws.nx('run', 'zlib:reproduce', '-c', TARGET, '--output-style=static');
