@@ -69,6 +69,20 @@ describe('readElf', () => {
     });
   }
 
+  it('reads DT_RPATH and DT_RUNPATH as stored, as readelf does', { skip: have('aarch64-linux-gnu-gcc') ? false : 'aarch64-linux-gnu-gcc is not installed' }, () => {
+    const runpath = path.join(tmp, 'runpath');
+    const rpath = path.join(tmp, 'rpath');
+    execFileSync('aarch64-linux-gnu-gcc', ['-o', runpath, path.join(tmp, 'prog.c'), '-lm', '-Wl,-rpath,/build/x:$ORIGIN/../lib', '-Wl,--enable-new-dtags'], { cwd: tmp });
+    execFileSync('aarch64-linux-gnu-gcc', ['-o', rpath, path.join(tmp, 'prog.c'), '-lm', '-Wl,-rpath,/opt/y', '-Wl,--disable-new-dtags'], { cwd: tmp });
+    const out = (file: string, tag: string) => new RegExp(`\\(${tag}\\)\\s+Library \\w+: \\[([^\\]]+)\\]`).exec(execFileSync('readelf', ['-W', '-d', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }))?.[1];
+    assert.equal(readElf(runpath).runpath, '/build/x:$ORIGIN/../lib');
+    assert.equal(readElf(runpath).runpath, out(runpath, 'RUNPATH'));
+    assert.equal(readElf(runpath).rpath, undefined);
+    assert.equal(readElf(rpath).rpath, '/opt/y');
+    assert.equal(readElf(rpath).rpath, out(rpath, 'RPATH'));
+    assert.equal(readElf(rpath).runpath, undefined);
+  });
+
   it('reads a static program: no interpreter, no needed libraries', { skip: have('gcc') ? false : 'no native gcc' }, () => {
     const prog = path.join(tmp, 'static');
     execFileSync('gcc', ['-static', '-o', prog, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });

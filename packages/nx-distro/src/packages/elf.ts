@@ -42,6 +42,10 @@ export interface ElfInfo {
   readonly soname?: string;
   /** `DT_NEEDED` entries in file order (e.g. `['libm.so.6', 'libc.so.6']`). */
   readonly needed: readonly string[];
+  /** `DT_RPATH`, as stored (colon-separated folders, `$ORIGIN` unexpanded); absent when not set. */
+  readonly rpath?: string;
+  /** `DT_RUNPATH`, as stored; absent when not set. */
+  readonly runpath?: string;
 }
 
 const PT_LOAD = 1;
@@ -51,9 +55,12 @@ const DT_NULL = 0;
 const DT_NEEDED = 1;
 const DT_STRTAB = 5;
 const DT_SONAME = 14;
+const DT_RPATH = 15;
+const DT_RUNPATH = 29;
 
 /**
- * Reads the ELF header, the program headers and the dynamic section of a file.
+ * Reads the ELF header, the program headers and the dynamic section of a file (`DT_SONAME`,
+ * `DT_NEEDED`, `DT_RPATH`, `DT_RUNPATH`).
  * @param file path of the file (it is read whole: meant for executables and libraries)
  * @returns see {@link ElfInfo}
  * @throws Error `<file>: not an ELF file` (or `damaged ELF file: <what>`) when the headers are
@@ -125,6 +132,8 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
   }
 
   let soname: string | undefined;
+  let rpath: string | undefined;
+  let runpath: string | undefined;
   const needed: string[] = [];
   const dyn = phdrs.find((p) => p.type === PT_DYNAMIC);
   if (dyn) {
@@ -147,9 +156,11 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
     for (const [tag, val] of entries) {
       if (tag === DT_SONAME) soname = stringsAt(val, 'DT_SONAME');
       else if (tag === DT_NEEDED) needed.push(stringsAt(val, 'DT_NEEDED'));
+      else if (tag === DT_RPATH) rpath = stringsAt(val, 'DT_RPATH');
+      else if (tag === DT_RUNPATH) runpath = stringsAt(val, 'DT_RUNPATH');
     }
   }
-  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed };
+  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed, ...(rpath !== undefined ? { rpath } : {}), ...(runpath !== undefined ? { runpath } : {}) };
 }
 
 /**
