@@ -103,6 +103,41 @@ export interface Recipe {
    */
   arch?: 'any' | [string, ...string[]];
   /**
+   * `nx-distro lint` (docs/recipe-format.md#lint): which of its checks on this recipe's package are errors and which are not run. The recipe's word wins over the system target's `lint`. Checks: `needed-without-depends` (an ELF file's DT_NEEDED library no declared `depends` provides), `depends-not-needed`, `build-rpath` (an RPATH/RUNPATH into the /build sandbox), `build-reference` (a file naming a sandbox path), `fhs-path`, `setuid`, `world-writable`, `symlink-escape`, `libtool-archive`, `arch-mismatch`.
+   */
+  lint?: {
+    /**
+     * Checks whose findings are errors: `nx-distro lint` exits 1 and the build fails on one (by default every finding is a warning, printed only).
+     */
+    errors?: (
+      | 'needed-without-depends'
+      | 'depends-not-needed'
+      | 'build-rpath'
+      | 'build-reference'
+      | 'fhs-path'
+      | 'setuid'
+      | 'world-writable'
+      | 'symlink-escape'
+      | 'libtool-archive'
+      | 'arch-mismatch'
+    )[];
+    /**
+     * Checks not reported at all (wins over `errors` of the same field).
+     */
+    ignore?: (
+      | 'needed-without-depends'
+      | 'depends-not-needed'
+      | 'build-rpath'
+      | 'build-reference'
+      | 'fhs-path'
+      | 'setuid'
+      | 'world-writable'
+      | 'symlink-escape'
+      | 'libtool-archive'
+      | 'arch-mismatch'
+    )[];
+  };
+  /**
    * Files of the package that may keep a setuid or setgid bit, as paths inside the package without a leading `/` (`usr/bin/passwd`). Any other setuid or setgid file or folder fails the build, as does a listed path the package does not hold with such a bit.
    *
    * @maxItems 64

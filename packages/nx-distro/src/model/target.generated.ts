@@ -119,6 +119,41 @@ export interface SystemTarget {
     };
   };
   /**
+   * `nx-distro lint` for every package of this target (docs/target-format.md#lint): which checks are errors (the build fails on them; `nx-distro lint` exits 1) and which are not run; a recipe's own `lint` wins. Check names as in the recipe's `lint`.
+   */
+  lint?: {
+    /**
+     * Checks whose findings are errors: `nx-distro lint` exits 1 and the build fails on one (by default every finding is a warning, printed only).
+     */
+    errors?: (
+      | 'needed-without-depends'
+      | 'depends-not-needed'
+      | 'build-rpath'
+      | 'build-reference'
+      | 'fhs-path'
+      | 'setuid'
+      | 'world-writable'
+      | 'symlink-escape'
+      | 'libtool-archive'
+      | 'arch-mismatch'
+    )[];
+    /**
+     * Checks not reported at all (wins over `errors` of the same field).
+     */
+    ignore?: (
+      | 'needed-without-depends'
+      | 'depends-not-needed'
+      | 'build-rpath'
+      | 'build-reference'
+      | 'fhs-path'
+      | 'setuid'
+      | 'world-writable'
+      | 'symlink-escape'
+      | 'libtool-archive'
+      | 'arch-mismatch'
+    )[];
+  };
+  /**
    * How the bootable image is assembled and booted.
    */
   image?: {

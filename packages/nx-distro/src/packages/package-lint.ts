@@ -7,6 +7,10 @@ import type { TreeEntry } from '../util/file-tree';
 export interface PackageProblem {
   /** The recipe field at fault: `setuid` or `steps.install`. */
   readonly field: 'setuid' | 'steps.install';
+  /** Which rule: its name in `nx-distro lint` (src/lint/lint.ts), which reports these too. */
+  readonly check: 'setuid' | 'world-writable' | 'symlink-escape';
+  /** The path inside the package the problem is about. */
+  readonly path: string;
   /** What is wrong, naming the path inside the package (quoted). */
   readonly problem: string;
   /** How to fix it. */
@@ -77,24 +81,26 @@ export function lintPackageTree(entries: readonly TreeEntry[], setuid: readonly 
         const bits = mode & 0o4000 && mode & 0o2000 ? 'setuid and setgid' : mode & 0o4000 ? 'setuid' : 'setgid';
         problems.push({
           field: 'setuid',
+          check: 'setuid',
+          path: e.rel,
           problem: `${quote(e.rel, 200)} is ${bits} (mode ${octal(mode)}) but not listed`,
           fix: `add ${quote(e.rel, 200)} to \`setuid:\` if the package must carry it so, else drop the bit in the install step (chmod ug-s)`,
         });
       }
     }
     if (e.kind === 'dir' && mode & 0o002 && !(mode & 0o1000)) {
-      problems.push({ field: 'steps.install', problem: `the folder ${quote(e.rel, 200)} is world-writable without the sticky bit (mode ${octal(mode)})`, fix: 'chmod o-w it in the install step, or chmod +t for a shared folder like /tmp (1777)' });
+      problems.push({ field: 'steps.install', check: 'world-writable', path: e.rel, problem: `the folder ${quote(e.rel, 200)} is world-writable without the sticky bit (mode ${octal(mode)})`, fix: 'chmod o-w it in the install step, or chmod +t for a shared folder like /tmp (1777)' });
     }
     if ((e.kind === 'file' || e.kind === 'hardlink') && mode & 0o002) {
-      problems.push({ field: 'steps.install', problem: `the file ${quote(e.rel, 200)} is world-writable (mode ${octal(mode)})`, fix: 'chmod o-w it in the install step' });
+      problems.push({ field: 'steps.install', check: 'world-writable', path: e.rel, problem: `the file ${quote(e.rel, 200)} is world-writable (mode ${octal(mode)})`, fix: 'chmod o-w it in the install step' });
     }
     if (e.kind === 'symlink' && escapesRoot(e, links)) {
-      problems.push({ field: 'steps.install', problem: `the symlink ${quote(e.rel, 200)} -> ${quote(e.target ?? '', 200)} leaves the package root`, fix: 'point it at a path inside the package (an absolute target such as /usr/lib/x is read from the installed root), or remove it' });
+      problems.push({ field: 'steps.install', check: 'symlink-escape', path: e.rel, problem: `the symlink ${quote(e.rel, 200)} -> ${quote(e.target ?? '', 200)} leaves the package root`, fix: 'point it at a path inside the package (an absolute target such as /usr/lib/x is read from the installed root), or remove it' });
     }
   }
   for (const rel of setuid) {
     if (!special.has(rel)) {
-      problems.push({ field: 'setuid', problem: `${quote(rel, 200)} is listed but the package ${entries.some((e) => e.rel === rel) ? 'holds it without a setuid or setgid bit' : 'does not hold it'}`, fix: 'remove it from `setuid:`, or set the bit in the install step (chmod u+s)' });
+      problems.push({ field: 'setuid', check: 'setuid', path: rel, problem: `${quote(rel, 200)} is listed but the package ${entries.some((e) => e.rel === rel) ? 'holds it without a setuid or setgid bit' : 'does not hold it'}`, fix: 'remove it from `setuid:`, or set the bit in the install step (chmod u+s)' });
     }
   }
   return problems;
