@@ -1,24 +1,29 @@
 import { EXPLAIN_USAGE, explainCommand } from './explain/cli';
+import { LINT_USAGE, lintCommand } from './lint/cli';
 import { REPRODUCIBILITY_USAGE, reproducibilityCommand } from './reproducible/cli';
 
 const USAGE = `usage: nx-distro COMMAND [ARG...]
 
 ${EXPLAIN_USAGE}
 
-${REPRODUCIBILITY_USAGE}`;
+${REPRODUCIBILITY_USAGE}
+
+${LINT_USAGE}`;
 
 /** The commands of the `nx-distro` bin, by name. */
-const COMMANDS: Record<string, (args: readonly string[]) => number> = {
+const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<number>> = {
   explain: explainCommand,
   reproducibility: reproducibilityCommand,
+  lint: lintCommand,
 };
 
 /**
- * The `nx-distro` command line (bin/nx-distro.js): `explain` and `reproducibility`.
+ * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility` and `lint`.
  * @param argv the arguments after the program name
- * @returns the exit status (2 for a usage error)
+ * @returns the exit status (2 for a usage error), a promise of it for a command that reads
+ *   packages (`lint`)
  */
-export function main(argv: readonly string[]): number {
+export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
@@ -29,10 +34,14 @@ export function main(argv: readonly string[]): number {
     console.error(`nx-distro: ${command === undefined ? 'no command' : `unknown command ${command}`}; fix: nx-distro ${Object.keys(COMMANDS).join('|')} (nx-distro --help)`);
     return 2;
   }
-  try {
-    return run(rest);
-  } catch (e) {
+  const failed = (e: unknown) => {
     console.error(`nx-distro ${command}: ${(e as Error).message}`);
     return 1;
+  };
+  try {
+    const status = run(rest);
+    return typeof status === 'number' ? status : status.catch(failed);
+  } catch (e) {
+    return failed(e);
   }
 }

@@ -9,8 +9,8 @@ export const REPRODUCIBILITY_USAGE = `nx-distro reproducibility [SYSTEM_TARGET..
   reproduce-native -c SYSTEM_TARGET): per system target and check, each recipe's status and the
   share of compared recipes whose two packages are byte-identical. Exit 1 when one differs.`;
 
-/** The plugin's options from `<workspaceRoot>/nx.json` (defaults when it or the entry is missing). */
-function pluginOptions(workspaceRoot: string): ReturnType<typeof normalizeOptions> {
+/** The plugin's options from `<workspaceRoot>/nx.json` (defaults when it or the entry is missing); `nx-distro lint` reads them too. */
+export function pluginOptions(workspaceRoot: string): ReturnType<typeof normalizeOptions> {
   const file = path.join(workspaceRoot, 'nx.json');
   if (!existsSync(file)) return normalizeOptions(undefined);
   const nxJson = JSON.parse(readFileSync(file, 'utf8')) as { plugins?: (string | { plugin: string; options?: NxDistroPluginOptions })[] };
