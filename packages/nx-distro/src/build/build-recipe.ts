@@ -30,6 +30,8 @@ import { readSnippets } from '../styles/snippets';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
 import { stepEndLine } from '../run-report/build-log';
+import { lintBuild } from '../lint/build-lint';
+import { formatFinding, type LintPolicy } from '../lint/lint';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -79,6 +81,9 @@ export const TOOLCHAIN_RUNTIME_PACKAGE = 'toolchain-runtime';
 /** File mode creation mask of every build step (octal), makepkg's: packages keep file modes, so the caller's umask must not reach them. */
 export const STEP_UMASK = '0022';
 
+/** What starts each `nx-distro lint` finding a build prints (and appends to `build.log`), so they are easy to grep. */
+export const LINT_PREFIX = 'lint: ';
+
 /** Lines of the build log printed when a step fails. */
 const LOG_TAIL_LINES = 40;
 
@@ -121,7 +126,10 @@ export type BuildMode = 'cross' | 'native';
  *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
  *    external toolchain, a package holding a dynamically linked ELF file ({@link firstDynamicElf})
  *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
- *    programs, headers or data do not).
+ *    programs, headers or data do not). Before it is written, `nx-distro lint`'s checks run on
+ *    `$pkgdir` (src/lint/, {@link lintBuild}): each finding one `lint: ` line (logged and appended to
+ *    `build.log`); a finding of a check the recipe's or the target's `lint.errors` names fails
+ *    the build, and no package is written.
  * 7. However the build ends, the setuid and setgid bits come off everything in the work folder's
  *    `src/` and `pkg/` ({@link stripSpecialBits}): with nx run as root, the sandbox's user is root
  *    outside, and a setuid file left there would be root's on the host.
@@ -327,6 +335,36 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // recipes, nor for a build-machine program (`toolchain: true`).
     const dynamic = !recipe.toolchain && (await firstDynamicElf(pkgdir)) !== undefined;
     const runtimeDepends = !dynamic ? [] : target.toolchain.kind === 'external' ? [TOOLCHAIN_RUNTIME_PACKAGE] : usesBootstrap ? [...bootstrap.runtime] : [];
+    const depends = [
+      ...runtimeDepends.filter((n) => n !== recipe.name),
+      ...spec.depends.map((d) => parseDependencyRef(d).name).filter((n) => !provided.has(n)),
+    ];
+    const arch = recipe.toolchain ? buildMachineArch() : target.arch;
+    // nx-distro lint (src/lint/): warnings by default, errors where the recipe or the target says.
+    const findings = await lintBuild({
+      workspaceRoot: root,
+      distDir,
+      systemTarget: loadedTarget.name,
+      pkgdir,
+      name: recipe.name,
+      arch,
+      depends,
+      expectedArch: arch,
+      known: sysrootKeys,
+      setuid: recipe.setuid ?? [],
+      recipePolicy: recipe.lint as LintPolicy | undefined,
+      targetPolicy: target.lint as LintPolicy | undefined,
+    });
+    if (findings.length) {
+      const lines = findings.map((f) => `${LINT_PREFIX}${formatFinding(f)}`);
+      for (const [i, f] of findings.entries()) {
+        if (f.severity === 'error') logger.error(lines[i]);
+        else logger.warn(lines[i]);
+      }
+      await fs.appendFile(logFile, `\n${lines.join('\n')}\n`);
+    }
+    const lintErrors = findings.filter((f) => f.severity === 'error').length;
+    if (lintErrors) throw new StepFailed(`${what}: ${lintErrors} lint error(s) above (checks the recipe's or the target's \`lint.errors\` names); no package is written; fix them, or list the checks in the recipe's \`lint.ignore\``);
     const result = await writePackage(
       pkgdir,
       {
@@ -337,12 +375,9 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         pkgdesc: recipe.description,
         url: recipe.homepage,
         // A toolchain recipe's package runs on the build machine.
-        arch: recipe.toolchain ? buildMachineArch() : target.arch,
+        arch,
         license: recipe.license,
-        depends: [
-          ...runtimeDepends.filter((n) => n !== recipe.name),
-          ...spec.depends.map((d) => parseDependencyRef(d).name).filter((n) => !provided.has(n)),
-        ],
+        depends,
         packager: 'nx-distro',
         builddate: epoch,
       },

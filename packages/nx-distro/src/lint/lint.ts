@@ -101,9 +101,10 @@ export interface LintContext {
   /** The system target's arch (`aarch64`; the build machine's for a `toolchain: true` recipe's package). */
   readonly arch: string;
   /**
-   * Library names each known package provides ({@link providedNames}), by package name: at least
-   * the declared depends (a depends missing here is not judged), and any other package of the
-   * target (named in the fix of a `needed-without-depends` finding).
+   * Library names each known package provides ({@link providedNames}), by package name: the
+   * declared depends, and any other package of the target (named in the fix of a
+   * `needed-without-depends` finding). A depends missing here is not judged, and while one is
+   * missing no `needed-without-depends` finding is made (it might provide the library).
    */
   readonly providers: ReadonlyMap<string, ReadonlySet<string>>;
   /** The recipe's `setuid` list, when known (undeclared setuid files are findings). */
@@ -226,6 +227,8 @@ export function lintPackage(pkg: LintPackage, context: LintContext, policies: { 
     for (const lib of f.elf.needed) {
       used.add(lib);
       if (own.has(lib) || depends.some((d) => context.providers.get(d)?.has(lib))) continue;
+      // A depends not known here (not built yet: runtime depends do not order builds) might provide it.
+      if (depends.some((d) => !context.providers.has(d))) continue;
       const candidates = [...context.providers].filter(([name, names]) => name !== pkg.name && names.has(lib)).map(([name]) => name).sort();
       add(
         'needed-without-depends',

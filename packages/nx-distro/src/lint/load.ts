@@ -106,10 +106,25 @@ export async function readTreeForLint(pkgdir: string, meta: Pick<LintPackage, 'n
 /**
  * The library names a built package provides ({@link providedNames}): from the `abi.json`
  * beside it when there is one (its `shlib` lines name the sonames, its paths the file names;
- * cheap), else from the package file itself.
+ * cheap), else from the package file itself (`toolchain-runtime` has no `abi.json`); kept in
+ * memory for the process while the file is unchanged.
  * @param packageFile absolute path of the `.pkg.tar.zst`
  */
-export async function providedNamesOfPackage(packageFile: string): Promise<Set<string>> {
+export async function providedNamesOfPackage(packageFile: string): Promise<ReadonlySet<string>> {
+  const st = await fs.stat(packageFile);
+  const key = `${packageFile}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  const cached = providedCache.get(key);
+  if (cached) return cached;
+  const names = await providedNamesUncached(packageFile);
+  if (providedCache.size > 4096) providedCache.clear();
+  providedCache.set(key, names);
+  return names;
+}
+
+/** {@link providedNamesOfPackage}'s answers in this process, by file, size, mtime and inode (builds of one Nx worker share it). */
+const providedCache = new Map<string, ReadonlySet<string>>();
+
+async function providedNamesUncached(packageFile: string): Promise<Set<string>> {
   const manifest = path.join(path.dirname(packageFile), ABI_MANIFEST_FILE);
   if (existsSync(manifest)) {
     try {
