@@ -145,6 +145,9 @@ const FORBIDDEN_USR: ReadonlyMap<string, string> = new Map([
 /** Folders the dynamic loader searches by default: a library there is found by its file name. */
 const LIBRARY_DIR = /^(?:usr\/)?lib(?:32|64|x32)?\/[^/]+$/;
 
+/** A shared object's file name (`libz.so`, `libz.so.1.3`, `ld-linux-armhf.so.3`), not a static archive or a crt object. */
+const SHARED_OBJECT = /\.so(?:\.[0-9A-Za-z_]+)*$/;
+
 /** `e_machine` and word size of each pacman arch name the targets use (unknown arches are not judged). */
 const ARCH_MACHINES: ReadonlyMap<string, { machine: number; bits: 32 | 64 }> = new Map([
   ['aarch64', { machine: EM.AARCH64, bits: 64 }],
@@ -165,15 +168,16 @@ const MACHINE_NAMES: ReadonlyMap<number, string> = new Map([
 
 /**
  * The library names a package provides to the dynamic loader: the `DT_SONAME` and the file name
- * of every file and symlink directly in `lib/`, `usr/lib/` (and their `32`, `64`, `x32`
- * variants).
+ * (when it is a shared object's, `*.so[.N...]`) of every file and symlink directly in `lib/`,
+ * `usr/lib/` (and their `32`, `64`, `x32` variants).
  * @param files the package's entries (paths without a leading `/`)
  */
 export function providedNames(files: readonly Pick<LintFile, 'rel' | 'kind' | 'elf'>[]): Set<string> {
   const names = new Set<string>();
   for (const f of files) {
     if (!LIBRARY_DIR.test(f.rel) || f.kind === 'dir') continue;
-    names.add(path.posix.basename(f.rel));
+    const base = path.posix.basename(f.rel);
+    if (SHARED_OBJECT.test(base)) names.add(base);
     if (f.elf?.soname) names.add(f.elf.soname);
   }
   return names;
