@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writePackage } from '../packages/pacman-package';
-import { formatFinding, lintPackage, providedNames, severityOf, type LintFile, type LintPackage } from './lint';
+import { formatFinding, LINT_CHECKS, lintPackage, providedNames, severityOf, type LintFile, type LintPackage } from './lint';
 import { describeBytes, readPackageForLint, readTreeForLint } from './load';
 
 function have(program: string): boolean {
@@ -151,5 +151,14 @@ describe('nx-distro lint checks', { skip: skipCross }, () => {
     assert.equal(fromFile.files.find((f) => f.rel === 'usr/bin/prog')?.elf?.runpath, '/build/x:/usr/lib/demo');
     assert.deepEqual([...providedNames(fromFile.files)].sort(), ['libdemo.so.1', 'libdemo.so.1.0']);
     assert.deepEqual(lintPackage(fromFile, context).map((f) => f.check), ['depends-not-needed', 'build-rpath']);
+  });
+});
+
+describe('lint check names', () => {
+  it('are the ones the recipe and target schemas accept in lint.errors and lint.ignore', () => {
+    for (const schema of ['recipe', 'target']) {
+      const json = JSON.parse(readFileSync(path.join(__dirname, `../model/${schema}.schema.json`), 'utf8'));
+      for (const list of ['errors', 'ignore']) assert.deepEqual(json.properties.lint.properties[list].items.enum, [...LINT_CHECKS], `${schema}: lint.${list}`);
+    }
   });
 });

@@ -69,6 +69,14 @@ describe('loadRecipe', () => {
     });
   }
 
+  it('takes a lint field of check names (errors, ignore) and names an unknown check or field with the valid ones', () => {
+    assert.deepEqual(loadRecipe(tmpdir(), FILE, `${GOOD}lint:\n  errors: [needed-without-depends]\n  ignore: [fhs-path]\n`).recipe.lint, { errors: ['needed-without-depends'], ignore: ['fhs-path'] });
+    assert.deepEqual(errorsOf(`${GOOD}lint:\n  errors: [build-rpath, no-such-check]\n`), [
+      `${FILE}: lint.errors[1]: invalid value "no-such-check"; use one of: needed-without-depends, depends-not-needed, build-rpath, build-reference, fhs-path, setuid, world-writable, symlink-escape, libtool-archive, arch-mismatch`,
+    ]);
+    assert.deepEqual(errorsOf(`${GOOD}lint:\n  warnings: [fhs-path]\n`), [`${FILE}: lint.warnings: unknown field; remove it, or use one of: errors, ignore`]);
+  });
+
   it('rejects a name that differs from the folder', () => {
     assert.deepEqual(errorsOf(GOOD, 'recipes/libz/recipe.yaml'), [
       'recipes/libz/recipe.yaml: name: "zlib" differs from the folder name "libz"; rename one to match',
