@@ -352,6 +352,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       expectedArch: arch,
       known: sysrootKeys,
       setuid: recipe.setuid ?? [],
+      // A `toolchain: true` recipe's package runs on the build machine, whose libraries it links.
+      skip: recipe.toolchain ? ['needed-without-depends', 'depends-not-needed'] : [],
       recipePolicy: recipe.lint as LintPolicy | undefined,
       targetPolicy: target.lint as LintPolicy | undefined,
     });

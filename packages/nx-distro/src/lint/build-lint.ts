@@ -1,6 +1,6 @@
 import { dependencyPackage } from '../build/dependencies';
 import { parseDependencyRef } from '../model/dependency-ref';
-import { lintPackage, type LintFinding, type LintPolicy } from './lint';
+import { lintPackage, type LintCheck, type LintFinding, type LintPolicy } from './lint';
 import { providedNamesOfPackage, readTreeForLint } from './load';
 
 /** What {@link lintBuild} needs of one build. */
@@ -22,6 +22,8 @@ export interface BuildLintInput {
   /** Further dependency keys whose packages may be named in a fix (the build's makedepends: `name` or `name@stage1`). */
   readonly known: readonly string[];
   readonly setuid?: readonly string[];
+  /** Checks not run for this build (a build-machine package's libraries come from the build machine: no depends judged). */
+  readonly skip?: readonly LintCheck[];
   readonly recipePolicy?: LintPolicy;
   readonly targetPolicy?: LintPolicy;
 }
@@ -41,5 +43,6 @@ export async function lintBuild(input: BuildLintInput): Promise<LintFinding[]> {
     if (file) providers.set(name, await providedNamesOfPackage(file));
   }
   const pkg = await readTreeForLint(input.pkgdir, { name: input.name, arch: input.arch, depends: input.depends });
-  return lintPackage(pkg, { arch: input.expectedArch, providers, ...(input.setuid ? { setuid: input.setuid } : {}) }, { recipe: input.recipePolicy, target: input.targetPolicy });
+  const findings = lintPackage(pkg, { arch: input.expectedArch, providers, ...(input.setuid ? { setuid: input.setuid } : {}) }, { recipe: input.recipePolicy, target: input.targetPolicy });
+  return input.skip?.length ? findings.filter((f) => !input.skip!.includes(f.check)) : findings;
 }
