@@ -69,6 +69,12 @@ export interface WorkspaceOptions {
    * The greenfield bootstrap's cold toolchain takes 27 to 37 min here, so its test sets more.
    */
   readonly commandTimeoutMs?: number;
+  /**
+   * Absolute folder to make the workspace in (created with its parents; it must not exist or be
+   * empty), instead of a new `<tmpdir>/nx-distro-ws-XXXXXX`: a test of two checkouts at different
+   * paths (test/clones.test.ts) puts the second one deeper. {@link TestWorkspace.dispose} removes it.
+   */
+  readonly root?: string;
 }
 
 /** The repo's system targets with an external toolchain (Debian's cross compilers). */
@@ -81,7 +87,8 @@ export const EXTERNAL_SYSTEM_TARGETS: readonly string[] = ['aarch64', 'armv7h', 
  * @param fixture folder under test/fixtures whose subfolders are recipes, or undefined for none
  */
 export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}): TestWorkspace {
-  const root = mkdtempSync(path.join(tmpdir(), 'nx-distro-ws-'));
+  const root = options.root ?? mkdtempSync(path.join(tmpdir(), 'nx-distro-ws-'));
+  if (options.root) mkdirSync(root, { recursive: true });
   if (options.ownPlugin) {
     const plugin = path.join(root, 'packages', 'nx-distro');
     cpSync(path.join(REPO_ROOT, 'packages', 'nx-distro'), plugin, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
