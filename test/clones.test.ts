@@ -16,7 +16,8 @@
  *    unless `NX_WORKSPACE_DATA_DIRECTORY` names another).
  * 4. The cause of the report (0 hits in a copy with the same cache folder): the same cache folder
  *    with each clone's own workspace data folder. Nx then finds no entry (by its design, whatever
- *    the keys), every task runs again, and zlib's rebuilt package is byte for byte the first one's.
+ *    the keys), every task runs again, and zlib's rebuilt package is byte for byte the first one's;
+ *    the run ends with the plugin's line naming those tasks and the two ways to share.
  *
  * Needs the host of tools/setup-host (the x86_64 cross compiler, bubblewrap, repo-add). About a
  * minute: one cold build of zlib, one rebuild, two restores.
@@ -93,7 +94,7 @@ describe('two clones at different paths share every cache entry', () => {
     two.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = remote ? TOKEN : undefined;
     const r = await two.nx('run', `system:build`, '-c', TARGET, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-6000));
-    return taskLines(r.all);
+    return { lines: taskLines(r.all), all: r.all };
   };
 
   before(async () => {
@@ -148,7 +149,7 @@ describe('two clones at different paths share every cache entry', () => {
     assert.ok(hashes, 'needs clone one');
     assert.notEqual(path.dirname(one.root), path.dirname(two.root));
     const data = path.join(two.root, '.nx-test', 'data-remote');
-    const lines = await runTwo(path.join(two.root, '.nx-test', 'cache'), data, true);
+    const { lines } = await runTwo(path.join(two.root, '.nx-test', 'cache'), data, true);
     assert.deepEqual(lines, Object.fromEntries(TASKS.map((t) => [t, 'remote'])), 'every task a remote hit');
     assert.deepEqual(lastRunHashes(data), hashes, 'the same hash for every task in both clones');
     const store = two.env.NX_DISTRO_DISTFILES!;
@@ -158,7 +159,7 @@ describe('two clones at different paths share every cache entry', () => {
 
   it('clone two restores every task from the same local cache folder when the workspace data folder is shared too', async () => {
     assert.ok(hashes, 'needs clone one');
-    const lines = await runTwo(path.join(dir, 'cache'), path.join(dir, 'data-one'), false);
+    const { lines } = await runTwo(path.join(dir, 'cache'), path.join(dir, 'data-one'), false);
     assert.deepEqual(lines, Object.fromEntries(TASKS.map((t) => [t, 'local'])), 'every task a local hit');
     assert.deepEqual(digests(path.join(two.root, 'dist', TARGET, 'packages'), products), packages);
   });
@@ -166,10 +167,13 @@ describe('two clones at different paths share every cache entry', () => {
   it("with its own workspace data folder, Nx finds none of the cache folder's entries: every task reruns, zlib byte for byte", async () => {
     assert.ok(hashes, 'needs clone one');
     const data = path.join(two.root, '.nx-test', 'data-own');
-    const lines = await runTwo(path.join(dir, 'cache'), data, false);
+    const { lines, all } = await runTwo(path.join(dir, 'cache'), data, false);
     // Nx 24's design: the entries are in the folder, the index that serves them is not in `data`
     assert.deepEqual(lines, Object.fromEntries(TASKS.map((t) => [t, 'ran'])), 'every task ran');
     assert.deepEqual(lastRunHashes(data), hashes, 'with the same hashes');
+    // and the plugin says so, naming the tasks, the two folders and how to share (src/explain/unindexed.ts)
+    const hint = new RegExp(`nx-distro: ${TASKS.length} tasks ran although the cache folder ${path.join(dir, 'cache')} held entries with the same hash .*workspace data folder \\(${data}\\)`);
+    assert.match(all, hint);
     assert.deepEqual(digests(path.join(two.root, 'dist', TARGET, 'packages'), products), packages, 'the rebuilt packages are the same bytes');
   });
 });

@@ -8,9 +8,11 @@ import {
   type PostTasksExecution,
   type PreTasksExecution,
   type RawProjectGraphDependency,
+  cacheDir,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
 import { recordRun, signaturesDir } from '../explain/signatures';
+import { recordCacheEntries, unservedEntries, unservedHint } from '../explain/unindexed';
 import { assertHostReady } from '../host/requirements';
 import { hostNeedsOfRun } from '../host/run-needs';
 import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstrap-toolchain';
@@ -171,11 +173,18 @@ export const createDependencies: CreateDependencies<NxDistroPluginOptions> = (_o
  * when the command asks for `build`/`build--<stage>` tasks, checks that this machine can build
  * for the requested system target (or the default one): sandbox, toolchain, QEMU through
  * binfmt_misc, free disk space (src/host/requirements.ts). Set `NX_DISTRO_SKIP_HOST_CHECK=1`
- * to skip that host check.
+ * to skip that host check. First of all it records the names of the entries in Nx's cache folder
+ * (`<workspace data>/nx-distro-signatures/cache-entries-before.json`), so that the run's end can
+ * name the tasks that ran although the folder held their entry (src/explain/unindexed.ts).
  * @throws {InputError} `targets/<name>.yaml: no such system target; ...`
  * @throws {HostNotReadyError} one `host: <what>; fix: <fix>` line per thing the machine lacks
  */
 export const preTasksExecution: PreTasksExecution<NxDistroPluginOptions> = (rawOptions, context) => {
+  try {
+    recordCacheEntries(signaturesDir(workspaceDataDirectory), cacheDir);
+  } catch {
+    // only a hint depends on it
+  }
   const requested = requestedConfiguration(context.argv);
   const needs = hostNeedsOfRun(context.argv);
   if (requested === undefined && !needs.build) return;
@@ -204,6 +213,12 @@ export const postTasksExecution: PostTasksExecution<NxDistroPluginOptions> = (ra
     recordRun(signaturesDir(workspaceDataDirectory), context.workspaceRoot, options.targetsDir, Object.values(context.taskResults), context.endTime);
   } catch (e) {
     console.warn(`nx-distro: could not record the tasks' signatures for \`nx-distro explain\`: ${(e as Error).message}`);
+  }
+  try {
+    const unserved = unservedEntries(signaturesDir(workspaceDataDirectory), cacheDir, Object.values(context.taskResults), context.argv);
+    if (unserved.length) console.warn(unservedHint(unserved, cacheDir, workspaceDataDirectory));
+  } catch {
+    // a hint only
   }
   if (!options.runReport) return;
   try {
