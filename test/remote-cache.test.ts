@@ -6,7 +6,8 @@
  *    distributed agents do): agent 1 builds the libraries, agent 2 then builds the image, taking
  *    agent 1's tasks from the server and building and uploading the rest. Each has its own empty
  *    Nx cache (`NX_CACHE_DIRECTORY`, its index in its own workspace data folder).
- * 2. A fresh clone with an empty Nx cache, an empty distfiles store and a read-only token runs
+ * 2. A fresh clone at another path and depth (`machine-two/home/developer/src/distro` in the test's folder),
+ *    with an empty Nx cache, an empty distfiles store and a read-only token, runs
  *    the same `nx run system:image`: every task is a remote hit, nothing is fetched or built, and
  *    its packages, rootfs and image are byte-identical to the agents'.
  * 3. The result equals a single workspace's build (the test run's own cache: what
@@ -64,9 +65,12 @@ describe('remote cache: build agents and a fresh clone share only a cache server
   const workspaces: TestWorkspace[] = [];
   const times: string[] = [];
 
-  /** A clone: the real recipes and targets, its own empty Nx cache, the cache server with `token`. */
-  function clone(token: string, distfiles: 'run' | 'own'): TestWorkspace {
-    const ws = createWorkspace();
+  /**
+   * A clone: the real recipes and targets, its own empty Nx cache, the cache server with `token`;
+   * at `root` when given (absolute), else in a new `<tmpdir>/nx-distro-ws-XXXXXX`.
+   */
+  function clone(token: string, distfiles: 'run' | 'own', root?: string): TestWorkspace {
+    const ws = createWorkspace(undefined, { root });
     workspaces.push(ws);
     rmSync(path.join(ws.root, 'recipes'), { recursive: true });
     cpSync(path.join(REPO_ROOT, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
@@ -118,7 +122,8 @@ describe('remote cache: build agents and a fresh clone share only a cache server
 
   it('a fresh clone with a read-only token and empty caches restores every task from the server, byte for byte', async () => {
     assert.ok(agent2, 'needs the agents');
-    const fresh = clone(READ_TOKEN, 'own');
+    // another machine: another path, at another depth, than the agents' (no key may hold it)
+    const fresh = clone(READ_TOKEN, 'own', path.join(dir, 'machine-two', 'home', 'developer', 'src', 'distro'));
     const stored = server.log().split('\n').filter((l) => / PUT \/v1\/cache\/\S+ 200 /.test(l)).length;
     const t0 = Date.now();
     const r = await fresh.nx('run', 'system:image', '-c', TARGET, '--output-style=static');
