@@ -41,6 +41,11 @@ function newestMtime(dir: string): number | undefined {
  * recipe being written gets today's date rather than 1980's or its last commit's (the same
  * content is the same cache key, so a rebuild of unchanged work keeps its first date).
  * Outside git, or when that fails, {@link FALLBACK_SOURCE_DATE_EPOCH}.
+ * Nothing here depends on the checkout's path: every clone of a commit gets the same epoch. A copy
+ * of uncommitted work made without keeping modification times (`cp -r`) gets another one; the
+ * epoch is not in the cache key (only an explicit `SOURCE_DATE_EPOCH` is), so such a copy still
+ * shares the first checkout's cache entries, and only its own rebuild has other dates (issue 20,
+ * docs/cache-keys.md).
  * @param workspaceRoot absolute workspace root
  * @param recipeRoot workspace-relative recipe folder (or a target file)
  * @returns seconds since the epoch
