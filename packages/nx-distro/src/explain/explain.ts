@@ -41,7 +41,7 @@ export function explainTask(dir: string, taskId: string, run = readLastRun(dir))
   const when = (s: Signature) => `${s.hash} (${new Date(s.time).toISOString()}, ${s.status})`;
   const last = run?.tasks.find((t) => t.id === taskId);
   if (last && run!.time > newer.time && last.hash === newer.hash && (last.status === 'success' || last.status === 'failure')) {
-    return [`${taskId}: ran with the hash it had before, ${when(newer)}: no input changed; the cache had no entry for it (another cache folder, an evicted entry, a failed earlier run, or --skip-nx-cache)`];
+    return [`${taskId}: ran with the hash it had before, ${when(newer)}: no input changed; the cache had no entry for it (another cache folder, an entry another checkout wrote into a shared cache folder, whose index Nx keeps in that checkout's workspace data folder, an evicted entry, a failed earlier run, or --skip-nx-cache)`];
   }
   if (history.length === 1) return [`${taskId}: ${when(newer)}: the first signature recorded; nothing to compare with`];
   const older = history[history.length - 2];
