@@ -28,6 +28,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fullOnly } from './helpers/tier';
 import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'x86_64';
@@ -77,7 +78,9 @@ function startServer(storage: string, tokens: string): Promise<{ url: string; ch
   });
 }
 
-describe('two clones at different paths share every cache entry', () => {
+// In the full tier (about 1 min): the quick tier's two-machine test (test/remote-cache.test.ts)
+// already has its second clone at another path and depth, sharing through the cache server.
+describe('two clones at different paths share every cache entry', fullOnly(), () => {
   let dir: string;
   let server: Awaited<ReturnType<typeof startServer>>;
   let one: TestWorkspace;
