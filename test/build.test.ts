@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
-import { tiered } from './helpers/tier';
+import { fullOnly, tiered } from './helpers/tier';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 interface RecipeHead { name: string; version: string; release: number; style?: string; arch?: 'any' | string[]; steps?: { install?: string }; toolchain?: boolean }
@@ -410,7 +410,8 @@ for (const { case: expect, skip } of tiered(TARGETS, (t) => t.target, ['x86_64',
     // tools/setup-host's libelf-dev pulls in) links there. Left failing, as a todo, until builds
     // see only what they declare.
     const hostLibraries = TARGET === 'x86_64' ? "x86_64's sysroot is the build machine's /: its libz.so links (issue 19, item 5)" : undefined;
-    it('stages only the declared makedepends: a build that does not declare zlib cannot link against it, one that declares it can', { todo: hostLibraries }, async () => {
+    // the known failures (todo) run in the full tier only: they show nothing new on each run
+    it('stages only the declared makedepends: a build that does not declare zlib cannot link against it, one that declares it can', { todo: hostLibraries, skip: hostLibraries ? fullOnly().skip : false }, async () => {
       const { undeclared, log, packaged } = await zlibProbes('$CC $CFLAGS $CPPFLAGS $LDFLAGS -o probe probe.c -lz');
       assert.notEqual(undeclared.exitCode, 0, `a build that does not declare zlib linked against one:\n${log.slice(-3000)}`);
       assert.match(log, /cannot find -lz|zlib\.h: No such file or directory/);
@@ -422,7 +423,7 @@ for (const { case: expect, skip } of tiered(TARGETS, (t) => t.target, ['x86_64',
     // /usr/aarch64-linux-gnu/include, /usr/include), and x86_64's is the machine's own compiler:
     // the build machine's zlib.h is found for every target. A todo until builds see only their
     // sysroot and the toolchain's own headers.
-    it("stages only the declared makedepends: a build that does not declare zlib cannot find zlib's headers", { todo: "the cross compilers search the build machine's /usr/include, which has zlib1g-dev's zlib.h (issue 19, item 5)" }, async () => {
+    it("stages only the declared makedepends: a build that does not declare zlib cannot find zlib's headers", { todo: "the cross compilers search the build machine's /usr/include, which has zlib1g-dev's zlib.h (issue 19, item 5)", ...fullOnly() }, async () => {
       const { undeclared, log, packaged } = await zlibProbes('$CC $CFLAGS $CPPFLAGS -c probe.c');
       assert.notEqual(undeclared.exitCode, 0, `a build that does not declare zlib compiled with a zlib.h:\n${log.slice(-3000)}`);
       assert.match(log, /zlib\.h: No such file or directory/);

@@ -1,6 +1,9 @@
 /**
  * Team builds through the remote cache server (packages/cache-server), end to end on loopback,
- * for the aarch64 image (every real recipe, the toolchain runtime, the kernel, rootfs, image):
+ * for aarch64: in the full tier the image (every real recipe, the toolchain runtime, the kernel,
+ * rootfs, image: about 7 min of cold builds here), in the quick tier lua's packages (lua,
+ * readline, ncurses and the toolchain runtime: the smallest real graph with a task of each kind
+ * on each side):
  *
  * 1. Two build agents split the task graph and share nothing but the cache server (what
  *    distributed agents do): agent 1 builds the libraries, agent 2 then builds the image, taking
@@ -8,8 +11,8 @@
  *    Nx cache (`NX_CACHE_DIRECTORY`, its index in its own workspace data folder).
  * 2. A fresh clone at another path and depth (`machine-two/home/developer/src/distro` in the test's folder),
  *    with an empty Nx cache, an empty distfiles store and a read-only token, runs
- *    the same `nx run system:image`: every task is a remote hit, nothing is fetched or built, and
- *    its packages, rootfs and image are byte-identical to the agents'.
+ *    the same command as agent 2: every task is a remote hit, nothing is fetched or built, and
+ *    its outputs (packages; in the full tier rootfs and image too) are byte-identical to the agents'.
  * 3. The result equals a single workspace's build (the test run's own cache: what
  *    test/image.test.ts built earlier in the run; alone, this file builds it).
  *
@@ -22,14 +25,22 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { FULL } from './helpers/tier';
 import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
 const WRITE_TOKEN = 'ci-agent-write-token-0123456789';
 const READ_TOKEN = 'developer-read-token-0123456789';
 const needRoot = process.getuid?.() === 0 ? false : 'pacman installs need root';
-/** Agent 1's share of the graph: the libraries (and what they need, which Nx adds). */
-const AGENT1_PROJECTS = ['zlib', 'xz', 'zstd', 'lz4', 'ncurses', 'readline'];
+/**
+ * What the tier builds: agent 1's share of the graph (the libraries, and what they need, which
+ * Nx adds), the Nx command of agent 2 and the fresh clone (everything), a task that only agent 2
+ * runs, and the folders under `dist/<target>/` compared byte for byte.
+ */
+const SCOPE = FULL
+  ? { agent1: ['zlib', 'xz', 'zstd', 'lz4', 'ncurses', 'readline'], all: ['run', 'system:image'], what: 'the image', agent2Only: [`linux:build:${TARGET}`, `system:image:${TARGET}`], compared: ['packages', 'rootfs', 'image'] }
+  : { agent1: ['ncurses'], all: ['run-many', '-t', 'build', '-p', 'lua'], what: "lua's packages", agent2Only: [`readline:build:${TARGET}`, `lua:build:${TARGET}`], compared: ['packages'] };
+const AGENT1_PROJECTS = SCOPE.agent1;
 
 /** The task ids Nx printed as restored from the remote cache, and those it ran or read locally. */
 function taskLines(all: string): { remote: string[]; other: string[] } {
@@ -110,13 +121,13 @@ describe('remote cache: build agents and a fresh clone share only a cache server
 
     agent2 = clone(WRITE_TOKEN, 'run');
     t0 = Date.now();
-    const r2 = await agent2.nx('run', 'system:image', '-c', TARGET, '--output-style=static');
-    times.push(`agent 2 (the rest and the image, taking agent 1's tasks from the server): ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    const r2 = await agent2.nx(...SCOPE.all, '-c', TARGET, '--output-style=static');
+    times.push(`agent 2 (the rest and ${SCOPE.what}, taking agent 1's tasks from the server): ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     assert.equal(r2.exitCode, 0, r2.all.slice(-6000));
     const two = taskLines(r2.all);
     // exactly agent 1's tasks came from the server; everything else agent 2 ran itself
     assert.deepEqual(two.remote, [...one.other].sort());
-    assert.ok(two.other.includes(`linux:build:${TARGET}`) && two.other.includes(`system:image:${TARGET}`));
+    for (const task of SCOPE.agent2Only) assert.ok(two.other.includes(task), `agent 2 ran ${task}`);
     agentTasks = [...two.remote, ...two.other].sort();
   });
 
@@ -126,7 +137,7 @@ describe('remote cache: build agents and a fresh clone share only a cache server
     const fresh = clone(READ_TOKEN, 'own', path.join(dir, 'machine-two', 'home', 'developer', 'src', 'distro'));
     const stored = server.log().split('\n').filter((l) => / PUT \/v1\/cache\/\S+ 200 /.test(l)).length;
     const t0 = Date.now();
-    const r = await fresh.nx('run', 'system:image', '-c', TARGET, '--output-style=static');
+    const r = await fresh.nx(...SCOPE.all, '-c', TARGET, '--output-style=static');
     const seconds = (Date.now() - t0) / 1000;
     assert.equal(r.exitCode, 0, r.all.slice(-6000));
     const lines = taskLines(r.all);
@@ -136,7 +147,7 @@ describe('remote cache: build agents and a fresh clone share only a cache server
     // nothing was fetched into its empty distfiles store, nothing uploaded with its read-only token
     assert.ok(!existsSync(fresh.env.NX_DISTRO_DISTFILES!) || readdirSync(fresh.env.NX_DISTRO_DISTFILES!).every((f) => f.startsWith('.')), 'no source fetched');
     assert.equal(server.log().split('\n').filter((l) => / PUT \/v1\/cache\//.test(l)).length, stored);
-    for (const sub of ['packages', 'rootfs', 'image']) {
+    for (const sub of SCOPE.compared) {
       const mine = digests(path.join(fresh.root, 'dist', TARGET, sub));
       assert.ok(Object.keys(mine).length > 0, sub);
       const theirs = { ...digests(path.join(agent2.root, 'dist', TARGET, sub)) };
@@ -150,10 +161,10 @@ describe('remote cache: build agents and a fresh clone share only a cache server
     workspaces.push(single);
     rmSync(path.join(single.root, 'recipes'), { recursive: true });
     cpSync(path.join(REPO_ROOT, 'recipes'), path.join(single.root, 'recipes'), { recursive: true });
-    const r = await single.nx('run', 'system:image', '-c', TARGET, '--output-style=static');
+    const r = await single.nx(...SCOPE.all, '-c', TARGET, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-6000));
     const products = (rel: string) => /\.pkg\.tar\.zst$/.test(rel) || !rel.endsWith('.log');
-    for (const sub of ['packages', 'rootfs', 'image']) {
+    for (const sub of SCOPE.compared) {
       assert.deepEqual(
         digests(path.join(single.root, 'dist', TARGET, sub), products),
         digests(path.join(agent2.root, 'dist', TARGET, sub), products),
