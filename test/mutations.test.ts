@@ -231,14 +231,13 @@ describe('mutation matrix: exactly the affected tasks rerun, and explain names w
       ],
     },
     {
-      name: 'a target file replaced with its old modification time (CFLAGS of targets/x86_64.yaml, cp -a)',
-      setup: ageing(`targets/${TARGET}.yaml`),
-      apply: () => replaceKeepingMtime(`targets/${TARGET}.yaml`, (t) => t.replace(/^(\s*cflags:\s*)(["']?)/m, '$1$2-DNX_DISTRO_SAME_MTIME ')),
-      ran: [st, b('zlib'), b('zprobe'), b('hello')],
-      explain: [
-        [st, /changed file targets\/x86_64\.yaml/],
-        [b('hello'), /changed .*system-target\.json/],
-      ],
+      // another system target's file: the identity task, which reads every target file, must rerun
+      // (a stale hash would leave it cached), and no build (as in the case with a new mtime)
+      name: 'a target file replaced with its old modification time (CFLAGS of targets/aarch64.yaml, cp -a)',
+      setup: ageing('targets/aarch64.yaml'),
+      apply: () => replaceKeepingMtime('targets/aarch64.yaml', (t) => t.replace(/^(\s*cflags:\s*)(["']?)/m, '$1$2-DNX_DISTRO_SAME_MTIME ')),
+      ran: [st],
+      explain: [[st, /changed file targets\/aarch64\.yaml/]],
     },
     {
       name: 'the build date (SOURCE_DATE_EPOCH set)',
