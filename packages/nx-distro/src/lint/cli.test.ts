@@ -7,17 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import { writeAbiManifest } from '../packages/abi-manifest';
 import { writePackage } from '../packages/pacman-package';
 import { lintBuiltPackages, lintCommand } from './cli';
+import { have } from '../testing/host';
 
 const REPO = path.resolve(__dirname, '../../../..');
 
-function have(program: string): boolean {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs `fn` with console.log and console.error captured. */
 async function captured(fn: () => Promise<number>): Promise<{ status: number; out: string[]; err: string[] }> {

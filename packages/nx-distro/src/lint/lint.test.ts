@@ -7,15 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { writePackage } from '../packages/pacman-package';
 import { formatFinding, LINT_CHECKS, lintPackage, providedNames, severityOf, type LintFile, type LintPackage } from './lint';
 import { describeBytes, readPackageForLint, readTreeForLint } from './load';
+import { have } from '../testing/host';
 
-function have(program: string): boolean {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const skipCross = have('aarch64-linux-gnu-gcc') && have('x86_64-linux-gnu-gcc') ? false : 'aarch64-linux-gnu-gcc or x86_64-linux-gnu-gcc is not installed';
 

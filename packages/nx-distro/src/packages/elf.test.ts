@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EM, firstDynamicElf, parseElf, readElf } from './elf';
+import { have } from '../testing/host';
 
 /** The toolchains of the system targets, with the machine their output must have. */
 const TOOLCHAINS = [
@@ -14,14 +15,6 @@ const TOOLCHAINS = [
   { prefix: 'x86_64-linux-gnu-', machine: EM.X86_64, bits: 64 },
 ] as const;
 
-function have(program: string): boolean {
-  try {
-    execFileSync(program, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** What binutils' readelf says, for comparison: interpreter, soname, needed, machine name. */
 function readelf(file: string): { interpreter?: string; soname?: string; needed: string[]; machine: string } {

@@ -9,15 +9,8 @@ import { execa } from 'execa';
 import { EM, readElf } from './elf';
 import { writePackage, type BuildInfo } from './pacman-package';
 import { glibcVersionOf, loaderLinks, probeToolchainRuntime, runtimeDescription, runtimePkgver, RUNTIME_LICENSES, stageToolchainRuntime, ToolchainError, type ToolchainRuntime } from './toolchain-runtime';
+import { have } from '../testing/host';
 
-function have(program: string, arg = '--version'): boolean {
-  try {
-    execFileSync(program, [arg], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const AARCH64 = { prefix: 'aarch64-linux-gnu-', cflags: '-O2 -pipe -march=armv8-a', ldflags: '-Wl,-O1,--sort-common,--as-needed' };
 const noAarch64 = have('aarch64-linux-gnu-gcc') ? false : 'aarch64-linux-gnu-gcc is not installed';
 
