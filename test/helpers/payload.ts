@@ -27,10 +27,14 @@ function entries(dir: string, rel = ''): string[] {
   return out;
 }
 
-/** An ELF file's bytes with {@link IDENTITY_SECTIONS} removed (`objcopy -R`), else its bytes. */
+/**
+ * An ELF file's or an ar archive's (a static library: its ELF members) bytes with
+ * {@link IDENTITY_SECTIONS} removed (`objcopy -R`, which rewrites each member of an archive, with
+ * Debian's deterministic member headers), else its bytes.
+ */
 function withoutIdentity(file: string, objcopy: string, scratch: string): Buffer {
   const bytes = readFileSync(file);
-  if (bytes.subarray(0, 4).toString('latin1') !== '\x7fELF') return bytes;
+  if (bytes.subarray(0, 4).toString('latin1') !== '\x7fELF' && bytes.subarray(0, 8).toString('latin1') !== '!<arch>\n') return bytes;
   const out = path.join(scratch, 'stripped');
   execFileSync(objcopy, [...IDENTITY_SECTIONS.flatMap((s) => ['-R', s]), file, out], { stdio: ['ignore', 'ignore', 'pipe'] });
   const stripped = readFileSync(out);
@@ -41,7 +45,7 @@ function withoutIdentity(file: string, objcopy: string, scratch: string): Buffer
 /**
  * The payload paths of two packages that differ beyond {@link IDENTITY_SECTIONS}: a file in one
  * package only, a different permission mode, a different symlink target, different bytes of a non-ELF file, or different bytes
- * of an ELF file once `objcopy -R .comment -R .note.gnu.build-id` has removed both sections from
+ * of an ELF file or a static library once `objcopy -R .comment -R .note.gnu.build-id` has removed both sections from
  * each copy. The package metadata (.PKGINFO, .BUILDINFO, .MTREE) is left out: it records the
  * payload's sizes and sums, which those sections change.
  *
