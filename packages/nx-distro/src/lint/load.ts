@@ -1,6 +1,6 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ABI_MANIFEST_FILE, type AbiManifest } from '../packages/abi-manifest';
+import { ABI_MANIFEST_FILE, manifestEntry, type AbiManifest } from '../packages/abi-manifest';
 import { parseElf } from '../packages/elf';
 import { parsePkginfo } from '../packages/pacman-package';
 import { readBody, readTar, skipBody } from '../packages/tar-input';
@@ -130,9 +130,9 @@ async function providedNamesUncached(packageFile: string): Promise<Set<string>> 
     try {
       const abi = JSON.parse(readFileSync(manifest, 'utf8')) as AbiManifest;
       const files = Object.entries(abi.files).map(([rel, line]) => {
-        const kind = line.startsWith('dir ') ? ('dir' as const) : line.startsWith('symlink ') ? ('symlink' as const) : ('file' as const);
-        const soname = / soname=(\S+)/.exec(line)?.[1];
-        return { rel, kind, ...(soname ? { elf: { soname } as LintFile['elf'] } : {}) };
+        const entry = manifestEntry(line);
+        const kind: LintFile['kind'] = entry.kind === 'dir' ? 'dir' : entry.kind === 'symlink' ? 'symlink' : 'file';
+        return { rel, kind, ...(entry.soname ? { elf: { soname: entry.soname } as LintFile['elf'] } : {}) };
       });
       return providedNames(files);
     } catch {

@@ -38,6 +38,17 @@ export interface AbiManifest {
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
 /**
+ * Reads one line of {@link AbiManifest}'s `files` back: its kind (the line's first word: `dir`,
+ * `symlink`, `hardlink`, `shlib`, `file`, ...) and, for a shared library, its `DT_SONAME`.
+ * @param line a value of `files`, as {@link abiManifest} writes it
+ */
+export function manifestEntry(line: string): { kind: string; soname?: string } {
+  const kind = line.split(' ', 1)[0];
+  const soname = kind === 'shlib' ? / soname=(\S+)/.exec(line)?.[1] : undefined;
+  return soname ? { kind, soname } : { kind };
+}
+
+/**
  * Makes the manifest of an installed package tree (`$pkgdir`).
  * @param pkgdir absolute folder
  * @throws Error when `readelf` (GNU binutils on the build machine; it reads every arch) fails on
