@@ -6,7 +6,7 @@
  * a hash over the whole output) then differs too. Everything else must be the same bytes.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -63,7 +63,7 @@ export function differencesBeyondIdentity(first: string, second: string, objcopy
   try {
     const [a, b] = ['first', 'second'].map((name, i) => {
       const dir = path.join(scratch, name);
-      execFileSync('mkdir', ['-p', dir]);
+      mkdirSync(dir, { recursive: true });
       execFileSync('bsdtar', ['-xf', i === 0 ? first : second, '-C', dir]);
       return dir;
     });
