@@ -322,6 +322,56 @@ describe('pacman packages with the real tools', () => {
     assert.match(qkk.out, /app: 3 total files, 0 altered files/);
   });
 
+  it('groups, optdepends, backup and provides: pacman -Qii shows them, an edited backup file survives an upgrade (.pacnew), a conflict is refused', { skip: needRoot }, async () => {
+    const base = path.join(tmp, 'meta');
+    const out = path.join(base, 'out');
+    const conf = (dir: string, text: string) => smallTree(dir, 'etc/cfg/cfg.conf', text);
+    const tree1 = path.join(base, 'cfg1');
+    conf(tree1, 'level=1\n');
+    smallTree(tree1, 'usr/bin/cfg', 'cfg\n');
+    const cfgMeta = { pkgname: 'cfg', pkgbase: 'cfg', provides: ['virt=1.0'], groups: ['grp', 'base-demo'], optdepends: ['bash:   for   the scripts', 'less'], backup: ['etc/cfg/cfg.conf'], conflicts: ['other'] };
+    const cfg1 = await writePackage(tree1, meta(cfgMeta), BI, out, EPOCH);
+    const tree2 = path.join(base, 'cfg2');
+    conf(tree2, 'level=2\n');
+    smallTree(tree2, 'usr/bin/cfg', 'cfg\n');
+    const cfg2 = await writePackage(tree2, meta({ ...cfgMeta, pkgrel: 2 }), BI, out, EPOCH);
+    const userTree = path.join(base, 'user');
+    smallTree(userTree, 'usr/bin/user', 'user\n');
+    const user = await writePackage(userTree, meta({ pkgname: 'user', pkgbase: 'user', depends: ['virt>=1'] }), BI, out, EPOCH);
+    const otherTree = path.join(base, 'other');
+    smallTree(otherTree, 'usr/bin/other', 'other\n');
+    const other = await writePackage(otherTree, meta({ pkgname: 'other', pkgbase: 'other' }), BI, out, EPOCH);
+    // A backup entry that names no file of the package is the recipe's mistake: nothing written.
+    await assert.rejects(writePackage(tree1, meta({ ...cfgMeta, pkgname: 'bad', backup: ['etc/cfg/missing.conf'] }), BI, out, EPOCH), /meta\.backup: "etc\/cfg\/missing\.conf" is not in the package/);
+    await assert.rejects(writePackage(tree1, meta({ ...cfgMeta, pkgname: 'bad', backup: ['etc/cfg'] }), BI, out, EPOCH), /meta\.backup: "etc\/cfg" is a dir, not a regular file/);
+    assert.ok(!readdirSync(out).some((f) => f.startsWith('bad-')), 'no package file for a bad backup entry');
+
+    const p = pacmanRoot(path.join(base, 'root'), 'aarch64');
+    const u = await p.pacman('--noscriptlet', '-U', cfg1.file, user.file);
+    assert.equal(u.code, 0, `a dependency on the provided name is met: ${u.out}`);
+    const qii = await p.pacman('-Qii', 'cfg');
+    assert.equal(qii.code, 0, qii.out);
+    assert.match(qii.out, /^Groups\s+: grp  base-demo$/m);
+    assert.match(qii.out, /^Provides\s+: virt=1\.0$/m);
+    assert.match(qii.out, /^Optional Deps\s+: bash: for the scripts\n\s+less$/m);
+    assert.match(qii.out, /^Conflicts With\s+: other$/m);
+    assert.match(qii.out, /^Required By\s+: user$/m);
+    assert.match(qii.out, /^Backup Files\s+:\nUNMODIFIED\t\S+\/root\/etc\/cfg\/cfg\.conf$/m);
+    assert.match((await p.pacman('-Qg', 'grp')).out, /^grp cfg$/m);
+
+    writeFileSync(path.join(p.root, 'etc/cfg/cfg.conf'), 'level=1\nmine=1\n');
+    assert.match((await p.pacman('-Qii', 'cfg')).out, /^MODIFIED\t\S+\/root\/etc\/cfg\/cfg\.conf$/m);
+    const up = await p.pacman('--noscriptlet', '-U', cfg2.file);
+    assert.equal(up.code, 0, up.out);
+    assert.match(up.out, /^warning: \S+\/root\/etc\/cfg\/cfg\.conf installed as \S+\/root\/etc\/cfg\/cfg\.conf\.pacnew$/m);
+    assert.equal(readFileSync(path.join(p.root, 'etc/cfg/cfg.conf'), 'utf8'), 'level=1\nmine=1\n', 'the edited file is kept');
+    assert.equal(readFileSync(path.join(p.root, 'etc/cfg/cfg.conf.pacnew'), 'utf8'), 'level=2\n');
+
+    const clash = await p.pacman('--noscriptlet', '-U', other.file);
+    assert.notEqual(clash.code, 0, clash.out);
+    assert.match(clash.out, /other and cfg are in conflict/);
+  });
+
   it('adds packages to a repository with repo-add, concurrently, and pacman -Sy/-S installs from it', { skip: needRoot }, async () => {
     const base = path.join(tmp, 'repo');
     const repoDir = path.join(base, 'x86_64');

@@ -327,8 +327,15 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     await stripNondeterminism(pkgdir, epoch);
     if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
     // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
-    const problems = lintPackageTree(scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead'), recipe.setuid ?? []);
-    if (problems.length) throw new InputErrors(problems.map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix)));
+    const tree = scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead');
+    const problems = lintPackageTree(tree, recipe.setuid ?? []).map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix));
+    // pacman keeps a `backup` file only if it is a regular file of the package (makepkg warns).
+    const kinds = new Map(tree.map((e) => [e.rel, e.kind]));
+    for (const [i, file] of (recipe.backup ?? []).entries()) {
+      const kind = kinds.get(file);
+      if (kind !== 'file' && kind !== 'hardlink') problems.push(new InputError(recipeFile, `backup[${i}]`, `${what}: ${JSON.stringify(file)} is ${kind ? `a ${kind}` : 'not in the package'}, not a regular file`, 'install the configuration file into $pkgdir, or drop it from backup'));
+    }
+    if (problems.length) throw new InputErrors(problems);
     const spec = buildSpec(recipe, options.stage);
     // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
     // the bootstrap toolchain's runtime recipes (its C library); never for the toolchain's own
@@ -380,6 +387,13 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         arch,
         license: recipe.license,
         depends,
+        // pacman's relations and files, as the recipe gives them (docs/recipe-format.md).
+        provides: recipe.provides ?? [],
+        conflicts: recipe.conflicts ?? [],
+        replaces: recipe.replaces ?? [],
+        groups: recipe.groups ?? [],
+        backup: recipe.backup ?? [],
+        optdepends: recipe.optdepends ?? [],
         packager: 'nx-distro',
         builddate: epoch,
       },

@@ -78,6 +78,92 @@ export interface Recipe {
    */
   patches?: Patch[];
   depends?: DependencyList;
+  /**
+   * Virtual packages or other names this package stands for, as pacman's `provides` (`sh`, `libz.so=1-64`, `name=version`): one `provides = ` line each in `.PKGINFO`; pacman satisfies a dependency on the name with this package.
+   *
+   * @maxItems 64
+   */
+  provides?: string[];
+  /**
+   * Packages that cannot be installed with this one, as pacman's `conflicts` (`name`, or `name<2.0` with one of `< <= = >= >`): one `conflict = ` line each in `.PKGINFO`.
+   *
+   * @maxItems 64
+   */
+  conflicts?: string[];
+  /**
+   * Packages this one supersedes (a rename), as pacman's `replaces` (`name`, or with a version constraint as in `conflicts`): one `replaces = ` line each in `.PKGINFO`; `pacman -Su` offers to swap them.
+   *
+   * @maxItems 64
+   */
+  replaces?: string[];
+  /**
+   * Optional runtime dependencies with the reason, as pacman's `optdepends` (`bash-completion: completion for bash`): one `optdepend = ` line each in `.PKGINFO`, runs of whitespace as one space (makepkg); not installed, not staged, shown by `pacman -Qi`.
+   *
+   * @maxItems 64
+   */
+  optdepends?: string[];
+  /**
+   * Configuration files pacman keeps on upgrade and removal (a changed one is saved as `.pacnew`/`.pacsave`), as paths inside the package without a leading `/` (`etc/dropbear/dropbear.conf`): one `backup = ` line each in `.PKGINFO`. Each must be a regular file of the package, or the build fails.
+   *
+   * @maxItems 256
+   */
+  backup?: string[];
+  /**
+   * Package groups this package belongs to (`base`, `base-devel`), as pacman's `groups`: one `group = ` line each in `.PKGINFO`; `pacman -S <group>` installs every member.
+   *
+   * @maxItems 16
+   */
+  groups?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ];
   makedepends?: DependencyList1;
   makedepends_build?: DependencyList2;
   /**

@@ -59,8 +59,19 @@ describe('loadRecipe', () => {
     ['URL without a file name', GOOD.replace('https://zlib.net/zlib-1.3.1.tar.xz', 'https://zlib.net/'), /: sources\[0\]: the URL does not end with a file name; add `filename:`$/],
     ['extract into a parent folder', GOOD.replace(/(sha256: \w+)/, '$1\n    extract: { into: a/../../b }'), /: sources\[0\]\.extract\.into: "a\/\.\.\/\.\.\/b" leaves srcdir; use a folder inside srcdir, without `\.\.`$/],
     ['setuid path with a leading /', `${GOOD}setuid: [/usr/bin/passwd]\n`, /: setuid\[0\]: invalid value "\/usr\/bin\/passwd"; give the path inside the package, relative \(no leading \/\), without "\.\." or "\." \(usr\/bin\/passwd\)$/],
+    ['backup path with a leading /', `${GOOD}backup: [/etc/zlib.conf]\n`, /: backup\[0\]: invalid value "\/etc\/zlib\.conf"; give the path inside the package, relative \(no leading \/\)/],
+    ['provides with a space', `${GOOD}provides: ['libz so']\n`, /: provides\[0\]: invalid value "libz so"; write a package name, or name=version/],
+    ['conflicts with a bad operator', `${GOOD}conflicts: ['zlib-ng!=2']\n`, /: conflicts\[0\]: invalid value "zlib-ng!=2"; write a package name, or a name with a version constraint/],
+    ['optdepends without a space after the colon', `${GOOD}optdepends: ['minizip:zip files']\n`, /: optdepends\[0\]: invalid value "minizip:zip files"; write a package name, or "name: reason"/],
+    ['group in capitals', `${GOOD}groups: [Base]\n`, /: groups\[0\]: invalid value "Base"; write a group name/],
     ['setuid path leaving the package', `${GOOD}setuid: [usr/../../etc/passwd]\n`, /: setuid\[0\]: invalid value "usr\/\.\.\/\.\.\/etc\/passwd"; give the path inside the package/],
   ];
+  it('takes provides, conflicts, replaces, optdepends, backup and groups as pacman writes them', () => {
+    const text = `${GOOD}provides: [libz.so=1-64, zlib-compat=1.3.1]\nconflicts: [zlib-ng, 'minizip<1.3']\nreplaces: [zlib1g]\noptdepends: ['minizip: zip files', gzip]\nbackup: [etc/zlib.conf]\ngroups: [base]\n`;
+    const { recipe } = loadRecipe(tmpdir(), FILE, text);
+    assert.deepEqual([recipe.provides, recipe.conflicts, recipe.replaces, recipe.optdepends, recipe.backup, recipe.groups], [['libz.so=1-64', 'zlib-compat=1.3.1'], ['zlib-ng', 'minizip<1.3'], ['zlib1g'], ['minizip: zip files', 'gzip'], ['etc/zlib.conf'], ['base']]);
+  });
+
   for (const [what, text, expected] of cases) {
     it(`rejects: ${what}`, () => {
       const errors = errorsOf(text);

@@ -29,6 +29,12 @@ const PATTERN_HINTS: Record<string, string> = {
   into: 'give a folder inside srcdir, relative (no leading /)',
   member: 'give the member path as the outer archive lists it, relative (no leading /)',
   setuid: 'give the path inside the package, relative (no leading /), without ".." or "." (usr/bin/passwd)',
+  backup: 'give the path inside the package, relative (no leading /), without "..", "." or spaces (etc/foo.conf)',
+  provides: 'write a package name, or name=version (libz.so=1-64)',
+  conflicts: 'write a package name, or a name with a version constraint (name<2.0)',
+  replaces: 'write a package name, or a name with a version constraint (name<2.0)',
+  optdepends: 'write a package name, or "name: reason" (bash-completion: completion for bash)',
+  groups: 'write a group name: lower-case letters, digits and @ + . _ -',
 };
 
 function fieldPath(instancePath: string): string {
@@ -245,7 +251,7 @@ function toInputErrors(file: string, all: ErrorObject[]): InputError[] {
         }
         problem = `invalid value ${describe(value)}`;
         fix = PATTERN_HINTS[lastKey(field)] ?? `must match ${(e.params as { pattern: string }).pattern}`;
-        if (/depends/.test(field)) fix = 'write a recipe name, or name@stageN for a stage build';
+        if (/depends/.test(field) && lastKey(field) !== 'optdepends') fix = 'write a recipe name, or name@stageN for a stage build';
         break;
       }
       case 'enum':

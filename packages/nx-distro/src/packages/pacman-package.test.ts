@@ -18,6 +18,9 @@ const META: PackageMeta = {
   provides: ['libz.so=1-64'],
   conflicts: ['zlib-ng'],
   replaces: ['zlib1g'],
+  groups: ['base'],
+  backup: ['etc/zlib.conf'],
+  optdepends: ['minizip:  zip\tfiles'],
   packager: 'nx-distro',
   builddate: 1700000000,
 };
@@ -48,10 +51,13 @@ size = 123456
 arch = aarch64
 license = Zlib
 replaces = zlib1g
+group = base
 conflict = zlib-ng
 provides = libz.so=1-64
+backup = etc/zlib.conf
 depend = musl
 depend = libfoo>=1.2
+optdepend = minizip: zip files
 `,
     );
   });
@@ -60,7 +66,8 @@ depend = libfoo>=1.2
     const parsed = parsePkginfo(pkginfoText(META, 1, 'x'));
     assert.deepEqual(parsed.depend, ['musl', 'libfoo>=1.2']);
     assert.deepEqual(parsed.pkgver, ['1.3.1-2']);
-    assert.equal(parsed.group, undefined);
+    assert.deepEqual(parsed.group, ['base']);
+    assert.equal(parsePkginfo(pkginfoText({ ...META, groups: undefined }, 1, 'x')).group, undefined);
     assert.throws(() => parsePkginfo('pkgname zlib\n', 'f.pkg'), /f\.pkg: \.PKGINFO line 1 is not "key = value"/);
   });
 });
@@ -116,6 +123,10 @@ describe('validateMeta', () => {
     ['depends', [''], /meta\.depends: "": empty/],
     ['license', 'MIT', /meta\.license: must be a list/],
     ['builddate', -1, /meta\.builddate/],
+    ['backup', ['/etc/zlib.conf'], /meta\.backup: "\/etc\/zlib\.conf" is not a path inside the package/],
+    ['backup', ['etc/../shadow'], /meta\.backup/],
+    ['groups', ['a\nb'], /meta\.groups/],
+    ['optdepends', [' lead'], /meta\.optdepends/],
   ] as const) {
     it(`refuses ${field} = ${JSON.stringify(value)}`, () => {
       assert.throws(() => validateMeta({ ...META, [field]: value } as PackageMeta), (e: Error) => e instanceof TypeError && message.test(e.message));

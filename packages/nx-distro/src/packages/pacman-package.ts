@@ -47,6 +47,15 @@ export interface PackageMeta {
   conflicts?: string[];
   /** Packages this one replaces, one `replaces = ` line each. */
   replaces?: string[];
+  /** Package groups (`base-devel`), one `group = ` line each. */
+  groups?: string[];
+  /**
+   * Configuration files pacman keeps (`.pacnew`/`.pacsave`), paths inside the package without a
+   * leading `/` (`etc/foo.conf`), one `backup = ` line each; each must be a regular file in `pkgdir`.
+   */
+  backup?: string[];
+  /** Optional dependencies, `name` or `name: reason`, one `optdepend = ` line each (whitespace runs become one space, as makepkg). */
+  optdepends?: string[];
   /** Who built it, e.g. `nx-distro`. */
   packager: string;
   /** Build date, seconds since the epoch (normally SOURCE_DATE_EPOCH). */
@@ -134,7 +143,8 @@ export { packageFileName } from './layout';
  * @returns the file, its size and sha256, and the installed size
  * @throws TypeError for invalid metadata or paths (one line naming the field)
  * @throws RangeError for an epoch out of range or a bad zstd level
- * @throws Error when `pkgdir` holds something a package cannot carry (a device, FIFO or socket,
+ * @throws Error when a `meta.backup` entry is not a regular file of `pkgdir`, when `pkgdir` holds
+ *   something a package cannot carry (a device, FIFO or socket,
  *   a top-level name starting with `.`, a name or symlink target that is not UTF-8), when a file
  *   changes while it is read, or when `zstd`/`gzip` are missing or fail
  */
@@ -159,6 +169,12 @@ export async function writePackage(pkgdir: string, meta: PackageMeta, buildinfo:
     installedSize += e.size;
   }
   const byRel = new Map(tree.map((e) => [e.rel, e]));
+  // makepkg only warns ("backup entry file not in package"); a backup entry that names nothing is
+  // a recipe's mistake pacman would carry silently, so it is an error here.
+  for (const file of meta.backup ?? []) {
+    const kind = byRel.get(file)?.kind;
+    if (kind !== 'file' && kind !== 'hardlink') throw new Error(`writePackage: meta.backup: ${JSON.stringify(file)} is ${kind ? `a ${kind}` : 'not in the package'}, not a regular file`);
+  }
   for (const e of tree) {
     if (e.kind !== 'hardlink') continue;
     const first = byRel.get(e.target!)!;
@@ -267,7 +283,7 @@ export function parsePkginfo(text: string, where = '.PKGINFO'): Record<string, s
 /**
  * The `.PKGINFO` text, in makepkg's write_pkginfo order: pkgname, pkgbase, xdata, pkgver
  * (`<pkgver>-<pkgrel>`), pkgdesc, url, builddate, packager, size, arch, license…, replaces…,
- * conflict…, provides…, depend….
+ * group…, conflict…, provides…, backup…, depend…, optdepend… (pacman 6.0's makepkg).
  * @param installedSize bytes
  * @param toolVersion shown in the header comment
  */
@@ -288,9 +304,12 @@ export function pkginfoText(meta: PackageMeta, installedSize: number, toolVersio
   kv('arch', [meta.arch]);
   kv('license', meta.license);
   kv('replaces', meta.replaces ?? []);
+  kv('group', meta.groups ?? []);
   kv('conflict', meta.conflicts ?? []);
   kv('provides', meta.provides ?? []);
+  kv('backup', meta.backup ?? []);
   kv('depend', meta.depends);
+  kv('optdepend', (meta.optdepends ?? []).map((o) => o.replace(/\s+/g, ' ')));
   return `${lines.join('\n')}\n`;
 }
 
@@ -345,7 +364,7 @@ export function validateMeta(meta: PackageMeta): void {
   oneLine('pkgdesc', meta.pkgdesc);
   oneLine('url', meta.url);
   oneLine('packager', meta.packager);
-  for (const field of ['license', 'depends', 'provides', 'conflicts', 'replaces'] as const) {
+  for (const field of ['license', 'depends', 'provides', 'conflicts', 'replaces', 'groups', 'backup', 'optdepends'] as const) {
     const list = meta[field];
     if (list === undefined && field !== 'license' && field !== 'depends') continue;
     if (!Array.isArray(list)) fail(field, 'must be a list of strings');
@@ -353,6 +372,9 @@ export function validateMeta(meta: PackageMeta): void {
       oneLine(field, v);
       if (v.trim() === '' || v !== v.trim()) fail(field, `${JSON.stringify(v)}: empty or surrounded by whitespace`);
     }
+  }
+  for (const file of meta.backup ?? []) {
+    if (file.startsWith('/') || file.split('/').some((c) => c === '' || c === '.' || c === '..')) fail('backup', `${JSON.stringify(file)} is not a path inside the package without a leading / (etc/foo.conf)`);
   }
 }
 
