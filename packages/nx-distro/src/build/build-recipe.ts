@@ -10,7 +10,7 @@ import { sourceDateEpoch } from './source-date-epoch';
 import { sha256File } from '../sources/hash';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
-import { buildSpec, readRecipe } from '../model/recipe';
+import { buildSpec, readRecipe, recipeForArch } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
 import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
@@ -154,7 +154,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const target = loadedTarget.target;
     const recipeFile = options.recipe ?? recipeFileOf(context);
     const loaded = readRecipe(root, recipeFile);
-    const { recipe } = loaded;
+    // The recipe's `arch_overrides` for the system target's arch, applied once for every reader below.
+    const recipe = recipeForArch(loaded.recipe, target.arch);
     const what = `${recipe.name}${options.stage ? `@${options.stage}` : ''}`;
     const outDir = variation?.outDir ?? path.join(root, distDir, ...packageFolder(loadedTarget.name, what, recipe.toolchain));
     subject = what;

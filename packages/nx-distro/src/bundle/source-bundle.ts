@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { quote } from '../model/errors';
 import type { RecipeGraph } from '../model/graph';
-import { buildSpec, type LoadedRecipe } from '../model/recipe';
+import { buildSpec, recipeForArch, type LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { shellQuote } from '../sandbox/bwrap';
 import { distfileName } from '../sources/distfile';
@@ -141,7 +141,7 @@ export function buildScript(input: ScriptInput): string {
   for (const key of input.order) {
     const ref = parseDependencyRef(key);
     const loaded = input.recipes.get(ref.name)!;
-    const { recipe } = loaded;
+    const recipe = recipeForArch(loaded.recipe, t.arch);
     const steps = resolveSteps(recipe, ref.stage, input.workspaceRoot ? readSnippets(input.workspaceRoot, loaded) : []);
     const stageSpec = ref.stage ? recipe.stages?.[ref.stage] : undefined;
     const env = Object.entries(stageSpec?.env ?? recipe.env ?? {});

@@ -38,6 +38,7 @@ export type Args2 = string[];
  * `meson`: extra arguments appended to `meson setup` (`-Ddocs=false`); each entry one argument, `$VAR` expanded.
  */
 export type Args3 = string[];
+export type Args4 = string[];
 
 /**
  * One package recipe, `recipes/<name>/recipe.yaml` (or `recipes/<category>/<name>/recipe.yaml`). Every recipe is one Nx project. This schema is the single source of truth: the TypeScript types in recipe.generated.ts are generated from it and docs/recipe-format.md documents it field by field.
@@ -251,6 +252,20 @@ export interface Recipe {
    */
   snippets?: string[];
   steps?: Steps1;
+  /**
+   * Per-arch changes, keyed by pacman arch name (`riscv64: { env: {...}, configure_args: [...] }`), for what one arch needs and the others must not get: applied to builds for a system target of that arch. `env` and `steps` merge key by key over the recipe's (the arch's word wins; an empty step disables the phase); `configure_args`, `make_args`, `cmake_args` and `meson_args` are appended to the recipe's; `autoreconf` replaces it. Dependency lists cannot be overridden per arch (they shape the one build graph every arch shares).
+   */
+  arch_overrides?: {
+    [k: string]: {
+      env?: Env;
+      steps?: Steps;
+      configure_args?: Args4;
+      make_args?: Args4;
+      cmake_args?: Args4;
+      meson_args?: Args4;
+      autoreconf?: boolean;
+    };
+  };
 }
 export interface Source {
   /**

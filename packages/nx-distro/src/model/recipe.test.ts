@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputErrors } from './errors';
-import { buildSpec, loadRecipe, readRecipe } from './recipe';
+import { buildSpec, loadRecipe, readRecipe, recipeForArch } from './recipe';
 
 const FILE = 'recipes/zlib/recipe.yaml';
 const GOOD = `name: zlib
@@ -64,12 +64,25 @@ describe('loadRecipe', () => {
     ['conflicts with a bad operator', `${GOOD}conflicts: ['zlib-ng!=2']\n`, /: conflicts\[0\]: invalid value "zlib-ng!=2"; write a package name, or a name with a version constraint/],
     ['optdepends without a space after the colon', `${GOOD}optdepends: ['minizip:zip files']\n`, /: optdepends\[0\]: invalid value "minizip:zip files"; write a package name, or "name: reason"/],
     ['group in capitals', `${GOOD}groups: [Base]\n`, /: groups\[0\]: invalid value "Base"; write a group name/],
+    ['a dependency list in arch_overrides', `${GOOD}arch_overrides:\n  riscv64:\n    makedepends: [zlib]\n`, /: arch_overrides\.riscv64\.makedepends: unknown field; remove it, or use one of: env, steps, configure_args/],
+    ['arch_overrides with a bad arch key', `${GOOD}arch_overrides:\n  RISC-V: { env: { A: b } }\n`, /: arch_overrides\.RISC-V: invalid key "RISC-V"; use a pacman arch name \(x86_64, aarch64, armv7h, riscv64\)$/],
     ['setuid path leaving the package', `${GOOD}setuid: [usr/../../etc/passwd]\n`, /: setuid\[0\]: invalid value "usr\/\.\.\/\.\.\/etc\/passwd"; give the path inside the package/],
   ];
   it('takes provides, conflicts, replaces, optdepends, backup and groups as pacman writes them', () => {
     const text = `${GOOD}provides: [libz.so=1-64, zlib-compat=1.3.1]\nconflicts: [zlib-ng, 'minizip<1.3']\nreplaces: [zlib1g]\noptdepends: ['minizip: zip files', gzip]\nbackup: [etc/zlib.conf]\ngroups: [base]\n`;
     const { recipe } = loadRecipe(tmpdir(), FILE, text);
     assert.deepEqual([recipe.provides, recipe.conflicts, recipe.replaces, recipe.optdepends, recipe.backup, recipe.groups], [['libz.so=1-64', 'zlib-compat=1.3.1'], ['zlib-ng', 'minizip<1.3'], ['zlib1g'], ['minizip: zip files', 'gzip'], ['etc/zlib.conf'], ['base']]);
+  });
+
+  it('applies arch_overrides for the arch only: env and steps merged, style arguments appended, autoreconf replaced', () => {
+    const text = `${GOOD}style: gnu-configure\nenv: { A: '1', B: '2' }\nsteps: { check: 'make check' }\nconfigure_args: [--disable-static]\narch_overrides:\n  riscv64:\n    env: { B: '3', C: '4' }\n    steps: { check: '' }\n    configure_args: [--disable-asm]\n    autoreconf: true\n`;
+    const { recipe } = loadRecipe(tmpdir(), FILE, text);
+    const riscv = recipeForArch(recipe, 'riscv64');
+    assert.deepEqual([riscv.env, riscv.steps, riscv.configure_args, riscv.autoreconf, riscv.arch_overrides], [{ A: '1', B: '3', C: '4' }, { check: '' }, ['--disable-static', '--disable-asm'], true, undefined]);
+    const aarch64 = recipeForArch(recipe, 'aarch64');
+    assert.deepEqual([aarch64.env, aarch64.steps, aarch64.configure_args, aarch64.autoreconf, aarch64.arch_overrides], [{ A: '1', B: '2' }, { check: 'make check' }, ['--disable-static'], undefined, undefined]);
+    assert.equal(recipeForArch(recipe, 'constructor').env?.B, '2', 'an arch name is looked up as an own key only');
+    assert.deepEqual(recipe.env, { A: '1', B: '2' }, 'the loaded recipe is not changed');
   });
 
   for (const [what, text, expected] of cases) {

@@ -51,6 +51,28 @@ export function buildSpec(recipe: Recipe, stage: string | undefined): BuildSpec 
   };
 }
 
+/**
+ * The recipe as a build for a system target of `arch` sees it: its `arch_overrides[arch]` applied
+ * (`env` and `steps` merged key by key, the arch's word winning; `configure_args`, `make_args`,
+ * `cmake_args`, `meson_args` appended; `autoreconf` replaced), `arch_overrides` itself removed.
+ * The input is not changed; without an override for `arch` the same fields come back.
+ * @param recipe a validated recipe
+ * @param arch the system target's pacman arch name (`riscv64`)
+ */
+export function recipeForArch(recipe: Recipe, arch: string): Recipe {
+  const { arch_overrides: overrides, ...rest } = recipe;
+  const o = overrides && Object.hasOwn(overrides, arch) ? overrides[arch] : undefined;
+  if (!o) return rest;
+  const out: Recipe = { ...rest };
+  if (o.env) out.env = { ...(rest.env ?? {}), ...o.env };
+  if (o.steps) out.steps = { ...(rest.steps ?? {}), ...o.steps };
+  for (const field of ['configure_args', 'make_args', 'cmake_args', 'meson_args'] as const) {
+    if (o[field]) out[field] = [...(rest[field] ?? []), ...o[field]!];
+  }
+  if (o.autoreconf !== undefined) out.autoreconf = o.autoreconf;
+  return out;
+}
+
 function checkLicense(file: string, index: number, expr: string): InputError | undefined {
   try {
     parseSpdx(expr);

@@ -246,7 +246,9 @@ function toInputErrors(file: string, all: ErrorObject[]): InputError[] {
           fix =
             lastKey(fieldPath(e.instancePath)) === 'stages'
               ? 'name stages stage1, stage2, ...'
-              : `keys must match ${(e.params as { pattern: string }).pattern}`;
+              : lastKey(fieldPath(e.instancePath)) === 'arch_overrides'
+                ? 'use a pacman arch name (x86_64, aarch64, armv7h, riscv64)'
+                : `keys must match ${(e.params as { pattern: string }).pattern}`;
           break;
         }
         problem = `invalid value ${describe(value)}`;
