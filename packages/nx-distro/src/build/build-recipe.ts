@@ -16,7 +16,7 @@ import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
 import { writeAbiManifest } from '../packages/abi-manifest';
 import { packageFolder } from '../packages/layout';
-import { writePackage } from '../packages/pacman-package';
+import { backupEntryProblem, writePackage } from '../packages/pacman-package';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
 import { lintPackageTree, stripSpecialBits } from '../packages/package-lint';
 import { scanTree } from '../util/file-tree';
@@ -330,11 +330,11 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
     const tree = scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead');
     const problems = lintPackageTree(tree, recipe.setuid ?? []).map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix));
-    // pacman keeps a `backup` file only if it is a regular file of the package (makepkg warns).
-    const kinds = new Map(tree.map((e) => [e.rel, e.kind]));
+    // Named here as the recipe's field; writePackage would refuse the same entries.
+    const byRel = new Map(tree.map((e) => [e.rel, e]));
     for (const [i, file] of (recipe.backup ?? []).entries()) {
-      const kind = kinds.get(file);
-      if (kind !== 'file' && kind !== 'hardlink') problems.push(new InputError(recipeFile, `backup[${i}]`, `${what}: ${JSON.stringify(file)} is ${kind ? `a ${kind}` : 'not in the package'}, not a regular file`, 'install the configuration file into $pkgdir, or drop it from backup'));
+      const problem = backupEntryProblem(byRel, file);
+      if (problem) problems.push(new InputError(recipeFile, `backup[${i}]`, `${what}: ${problem}`, 'install the configuration file into $pkgdir, or drop it from backup'));
     }
     if (problems.length) throw new InputErrors(problems);
     const spec = buildSpec(recipe, options.stage);

@@ -169,11 +169,9 @@ export async function writePackage(pkgdir: string, meta: PackageMeta, buildinfo:
     installedSize += e.size;
   }
   const byRel = new Map(tree.map((e) => [e.rel, e]));
-  // makepkg only warns ("backup entry file not in package"); a backup entry that names nothing is
-  // a recipe's mistake pacman would carry silently, so it is an error here.
   for (const file of meta.backup ?? []) {
-    const kind = byRel.get(file)?.kind;
-    if (kind !== 'file' && kind !== 'hardlink') throw new Error(`writePackage: meta.backup: ${JSON.stringify(file)} is ${kind ? `a ${kind}` : 'not in the package'}, not a regular file`);
+    const problem = backupEntryProblem(byRel, file);
+    if (problem) throw new Error(`writePackage: meta.backup: ${problem}`);
   }
   for (const e of tree) {
     if (e.kind !== 'hardlink') continue;
@@ -278,6 +276,20 @@ export function parsePkginfo(text: string, where = '.PKGINFO'): Record<string, s
     (out[line.slice(0, eq)] ??= []).push(line.slice(eq + 3));
   }
   return out;
+}
+
+/**
+ * Why pacman could not keep a `backup` entry: it must name a regular file (or a hard link to one)
+ * of the package. makepkg only warns ("backup entry file not in package"); an entry that names
+ * nothing is a recipe's mistake pacman would carry silently, so the writers treat it as an error.
+ * @param entries the package tree by path inside the package (`etc/foo.conf`)
+ * @param file the backup entry, a path inside the package without a leading `/`
+ * @returns the problem (the entry quoted), or undefined when pacman can keep the file
+ */
+export function backupEntryProblem(entries: ReadonlyMap<string, { readonly kind: string }>, file: string): string | undefined {
+  const kind = entries.get(file)?.kind;
+  if (kind === 'file' || kind === 'hardlink') return undefined;
+  return `${JSON.stringify(file)} is ${kind ? `a ${kind}` : 'not in the package'}, not a regular file`;
 }
 
 /**
