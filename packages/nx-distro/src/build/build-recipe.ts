@@ -4,7 +4,7 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildEnvironment, buildTriplet, SANDBOX } from './environment';
 import { buildMachineArch } from '../host/binfmt';
 import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
-import { dependencyPackage, loadRecipeNamed, nodeDependencies } from './dependencies';
+import { dependencyPackages, loadRecipeNamed, nodeDependencies } from './dependencies';
 import { bootstrapToolchain } from '../model/bootstrap-toolchain';
 import { sourceDateEpoch } from './source-date-epoch';
 import { sha256File } from '../sources/hash';
@@ -17,6 +17,7 @@ import { extractedPackage, stageSysroot } from '../packages/package-store';
 import { writeAbiManifest } from '../packages/abi-manifest';
 import { packageFolder } from '../packages/layout';
 import { backupEntryProblem, writePackage } from '../packages/pacman-package';
+import { splitPackageSpecs, splitPackageTree } from '../packages/split';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
 import { lintPackageTree, stripSpecialBits } from '../packages/package-lint';
 import { scanTree } from '../util/file-tree';
@@ -129,7 +130,10 @@ export type BuildMode = 'cross' | 'native';
  *    programs, headers or data do not). Before it is written, `nx-distro lint`'s checks run on
  *    `$pkgdir` (src/lint/, {@link lintBuild}): each finding one `lint: ` line (logged and appended to
  *    `build.log`); a finding of a check the recipe's or the target's `lint.errors` names fails
- *    the build, and no package is written.
+ *    the build, and no package is written. `abi.json` is written over the whole `$pkgdir`; then
+ *    the split packages (`subpackages`, `split`: packages/split.ts; not for a stage build) take
+ *    their files out of it, each written as its own package beside the main one (pkgbase the
+ *    recipe's name), and the `backup` entries must be files of what the main package kept.
  * 7. However the build ends, the setuid and setgid bits come off everything in the work folder's
  *    `src/` and `pkg/` ({@link stripSpecialBits}): with nx run as root, the sandbox's user is root
  *    outside, and a setuid file left there would be root's on the host.
@@ -210,16 +214,19 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       const names: string[] = [];
       for (const key of keys) {
         if (provided.has(parseDependencyRef(key).name)) continue;
-        const pkg = dependencyPackage(root, distDir, loadedTarget.name, key);
-        if (!pkg) {
+        // Every package of the dependency's build: its split packages (headers in `-dev`) too.
+        const pkgs = dependencyPackages(root, distDir, loadedTarget.name, key);
+        if (!pkgs.length) {
           if (usesBootstrap && (bootstrap.tools.includes(key) || bootstrap.sysroot.includes(key))) {
             throw new InputError(loadedTarget.file, 'toolchain.recipes', `${key} wrote no package for ${loadedTarget.name}, so ${what} has no toolchain`, `build it first (\`nx run system:toolchain -c ${loadedTarget.name}\`; Nx runs it before every build of this target)`);
           }
           logger.info(`${what}: ${key} wrote no package for ${loadedTarget.name}; nothing of it is staged`);
           continue;
         }
-        dirs.push(await extractedPackage(packagesDir, pkg));
-        names.push(path.basename(pkg).replace(/\.pkg\.tar\.zst$/, ''));
+        for (const pkg of pkgs) {
+          dirs.push(await extractedPackage(packagesDir, pkg));
+          names.push(path.basename(pkg).replace(/\.pkg\.tar\.zst$/, ''));
+        }
       }
       return { dirs, names };
     };
@@ -330,12 +337,6 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
     const tree = scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead');
     const problems = lintPackageTree(tree, recipe.setuid ?? []).map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix));
-    // Named here as the recipe's field; writePackage would refuse the same entries.
-    const byRel = new Map(tree.map((e) => [e.rel, e]));
-    for (const [i, file] of (recipe.backup ?? []).entries()) {
-      const problem = backupEntryProblem(byRel, file);
-      if (problem) problems.push(new InputError(recipeFile, `backup[${i}]`, `${what}: ${problem}`, 'install the configuration file into $pkgdir, or drop it from backup'));
-    }
     if (problems.length) throw new InputErrors(problems);
     const spec = buildSpec(recipe, options.stage);
     // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
@@ -375,6 +376,29 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     }
     const lintErrors = findings.filter((f) => f.severity === 'error').length;
     if (lintErrors) throw new StepFailed(`${what}: ${lintErrors} lint error(s) above (checks the recipe's or the target's \`lint.errors\` names); no package is written; fix them, or list the checks in the recipe's \`lint.ignore\``);
+    // What dependents' cache keys read instead of the packages (early cutoff, docs/cache-keys.md):
+    // one manifest over the whole $pkgdir, before the split, so it covers every package of the recipe.
+    await writeAbiManifest(pkgdir, outDir);
+    // Split packages (packages/split.ts): their files leave $pkgdir, which keeps the main package's.
+    const splitTrees = options.stage ? [] : await splitPackageTree(pkgdir, splitPackageSpecs(recipe), path.join(work, 'split'), recipeFile);
+    // Backup files belong to the main package. Named here as the recipe's field; writePackage
+    // would refuse the same entries.
+    const byRel = new Map((splitTrees.length ? scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead') : tree).map((e) => [e.rel, e]));
+    const backupProblems: InputError[] = [];
+    for (const [i, file] of (recipe.backup ?? []).entries()) {
+      const problem = backupEntryProblem(byRel, file);
+      if (problem) backupProblems.push(new InputError(recipeFile, `backup[${i}]`, `${what}: ${problem}`, splitTrees.some((t) => t.taken.includes(file)) ? 'a configuration file stays in the main package: narrow the split package\'s files patterns' : 'install the configuration file into $pkgdir, or drop it from backup'));
+    }
+    if (backupProblems.length) throw new InputErrors(backupProblems);
+    const buildinfo = {
+      pkgbuildSha256: await sha256File(path.join(root, recipeFile)),
+      builddir: '/build',
+      startdir: '/build',
+      buildenv: [],
+      options: [],
+      installed,
+      buildtoolver: '0.1.0',
+    };
     const result = await writePackage(
       pkgdir,
       {
@@ -398,21 +422,41 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
         packager: 'nx-distro',
         builddate: epoch,
       },
-      {
-        pkgbuildSha256: await sha256File(path.join(root, recipeFile)),
-        builddir: '/build',
-        startdir: '/build',
-        buildenv: [],
-        options: [],
-        installed,
-        buildtoolver: '0.1.0',
-      },
+      buildinfo,
       outDir,
       epoch,
     );
     logger.info(`${what}: wrote ${path.relative(root, result.file)} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
-    // What dependents' cache keys read instead of the package (early cutoff, docs/cache-keys.md).
-    await writeAbiManifest(pkgdir, outDir);
+    for (const t of splitTrees) {
+      // A split package needs the C runtime on the same terms as the main one.
+      const needsRuntime = !recipe.toolchain && (await firstDynamicElf(t.dir)) !== undefined;
+      const sub = await writePackage(
+        t.dir,
+        {
+          pkgname: t.spec.name,
+          pkgbase: recipe.name,
+          pkgver: recipe.version,
+          pkgrel: recipe.release,
+          pkgdesc: t.spec.description,
+          url: recipe.homepage,
+          arch,
+          license: recipe.license,
+          depends: [...(needsRuntime ? runtimeDepends : []), ...t.spec.depends],
+          provides: [],
+          conflicts: [],
+          replaces: [],
+          groups: [],
+          backup: [],
+          optdepends: [],
+          packager: 'nx-distro',
+          builddate: epoch,
+        },
+        buildinfo,
+        outDir,
+        epoch,
+      );
+      logger.info(`${what}: wrote ${path.relative(root, sub.file)} (${t.spec.field}: ${t.taken.length} file(s), ${sub.size} bytes, installed ${sub.installedSize} bytes, sha256 ${sub.sha256})`);
+    }
     return { success: true };
   } catch (e) {
     if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed) {

@@ -38,21 +38,34 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
 }
 
 /**
- * The package file a dependency's build wrote: `<distDir>/<systemTarget>/packages/<node>/` (or
- * `build-machine/<node>/` for a `toolchain: true` recipe, packages/layout.ts) holds exactly one
- * `*.pkg.tar.zst` (Nx restores it from the cache when the build was not rerun).
+ * The package files a dependency's build wrote: the `*.pkg.tar.zst` files in
+ * `<distDir>/<systemTarget>/packages/<node>/` (or `build-machine/<node>/` for a `toolchain: true`
+ * recipe, packages/layout.ts): the package of the recipe's name and its split packages
+ * (`subpackages`, `split`; packages/split.ts). Nx restores them from the cache when the build
+ * was not rerun.
  * @param nodeKey `name` or `name@stageN`
- * @returns the absolute package path, or null when that build wrote no package (an arch it does
- *   not support, or a recipe the external toolchain stands in for)
+ * @returns absolute package paths, sorted; empty when that build wrote no package (an arch it
+ *   does not support, or a recipe the external toolchain stands in for)
  */
-export function dependencyPackage(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string | null {
+export function dependencyPackages(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string[] {
   for (const toolchain of [false, true]) {
     const dir = path.join(workspaceRoot, distDir, ...packageFolder(systemTarget, nodeKey, toolchain));
     if (!existsSync(dir)) continue;
-    const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f));
-    if (files.length) return path.join(dir, files.sort()[0]);
+    const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f) && !f.startsWith('.'));
+    if (files.length) return files.sort().map((f) => path.join(dir, f));
   }
-  return null;
+  return [];
+}
+
+/**
+ * The package of the recipe's own name among {@link dependencyPackages} (the file
+ * `<name>-<version>-<release>-<arch>.pkg.tar.zst`), not one of its split packages.
+ * @param nodeKey `name` or `name@stageN`
+ * @returns the absolute package path, or null when that build wrote no package of that name
+ */
+export function dependencyPackage(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string | null {
+  const name = nodeKey.split('@')[0];
+  return dependencyPackages(workspaceRoot, distDir, systemTarget, nodeKey).find((f) => path.basename(f).split('-').slice(0, -3).join('-') === name) ?? null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { dependencyPackage } from '../build/dependencies';
+import { dependencyPackages } from '../build/dependencies';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { lintPackage, type LintCheck, type LintFinding, type LintPolicy } from './lint';
 import { providedNamesOfPackage, readTreeForLint } from './load';
@@ -39,8 +39,13 @@ export async function lintBuild(input: BuildLintInput): Promise<LintFinding[]> {
   for (const key of [...new Set([...input.depends, ...input.known])]) {
     const name = parseDependencyRef(key).name;
     if (providers.has(name)) continue;
-    const file = dependencyPackage(input.workspaceRoot, input.distDir, input.systemTarget, key);
-    if (file) providers.set(name, await providedNamesOfPackage(file));
+    // What the dependency's packages provide together (its split packages included).
+    const files = dependencyPackages(input.workspaceRoot, input.distDir, input.systemTarget, key);
+    if (files.length) {
+      const names = new Set<string>();
+      for (const file of files) for (const n of await providedNamesOfPackage(file)) names.add(n);
+      providers.set(name, names);
+    }
   }
   const pkg = await readTreeForLint(input.pkgdir, { name: input.name, arch: input.arch, depends: input.depends });
   const findings = lintPackage(pkg, { arch: input.expectedArch, providers, ...(input.setuid ? { setuid: input.setuid } : {}) }, { recipe: input.recipePolicy, target: input.targetPolicy });

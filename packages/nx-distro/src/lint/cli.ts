@@ -44,7 +44,8 @@ export function recipeFileOfPackage(workspaceRoot: string, name: string): string
 /**
  * The core of `nx-distro lint`: lints the packages a system target's builds wrote, read-only.
  * Every package folder `<distDir>/<systemTarget>/packages/<name>/` holding a `.pkg.tar.zst` is
- * a package (stage folders `<name>@<stage>` only when named); the providers of depends are the
+ * a package (stage folders `<name>@<stage>` only when named): the one of the recipe's name (its
+ * split packages, cut from the same linted `$pkgdir`, are not linted on their own); the providers of depends are the
  * other packages of the same folder (their `abi.json`, else the package file). The policies are
  * the target file's `lint` and the package's recipe's `lint` (a package without a recipe,
  * `toolchain-runtime`, has the target's only).
@@ -58,7 +59,9 @@ export async function lintBuiltPackages(workspaceRoot: string, options: { distDi
   const files = new Map<string, string>();
   for (const folder of existsSync(dir) ? readdirSync(dir).sort() : []) {
     if (folder.includes('@') && !names.includes(folder)) continue;
-    const pkg = existsSync(path.join(dir, folder)) ? readdirSync(path.join(dir, folder)).filter((f) => f.endsWith('.pkg.tar.zst') && !f.startsWith('.')).sort()[0] : undefined;
+    // The package of the recipe's own name (what the build lints: its whole $pkgdir), not a split package.
+    const all = existsSync(path.join(dir, folder)) ? readdirSync(path.join(dir, folder)).filter((f) => f.endsWith('.pkg.tar.zst') && !f.startsWith('.')).sort() : [];
+    const pkg = all.find((f) => f.split('-').slice(0, -3).join('-') === folder.split('@')[0]) ?? all[0];
     if (pkg) files.set(folder, path.join(dir, folder, pkg));
   }
   const rel = path.relative(workspaceRoot, dir) || dir;

@@ -165,6 +165,38 @@ export interface Recipe {
         string,
         string
       ];
+  /**
+   * The standard split packages written from the same build (`$pkgdir`), after any `subpackages`: `dev` is `<name>-dev` (headers, `usr/lib/*.so` links and linker scripts, static libraries, pkg-config, CMake and aclocal files, section 3 manuals; it depends on `<name>=<version>-<release>`), `doc` is `<name>-doc` (`usr/share/doc`, `usr/share/man`, `usr/share/info`). The package `<name>` keeps the rest. A split that takes no file fails the build. Not applied to stage builds.
+   */
+  split?: ('dev' | 'doc')[];
+  /**
+   * Further packages written from the same build, in this order before `split`: each takes the files of `$pkgdir` its `files` patterns match that no earlier one took (Arch's split packages, cports' subpackages). Dependents' sysroots get every package of the recipe; an image installs a subpackage only when a package set names it.
+   *
+   * @maxItems 32
+   */
+  subpackages?: {
+    /**
+     * The package name (pacman rules); unlike the recipe's name and every other package name of the workspace.
+     */
+    name: string;
+    /**
+     * Its `pkgdesc`; default the recipe's description with ` (<name>)` appended.
+     */
+    description?: string;
+    /**
+     * Glob patterns (picomatch: `*` within one path segment, `**` across them) of paths inside the package without a leading `/` (`usr/bin/*-config`, `usr/share/locale/**`). A pattern that matches a folder takes everything under it.
+     *
+     * @minItems 1
+     * @maxItems 64
+     */
+    files: [string, ...string[]];
+    /**
+     * Its runtime dependencies as pacman package names (`name`, or with a version constraint as in `conflicts`), written as `depend = ` lines; default none. The toolchain's C runtime is added when it holds a dynamically linked ELF file, as for the main package.
+     *
+     * @maxItems 64
+     */
+    depends?: string[];
+  }[];
   makedepends?: DependencyList1;
   makedepends_build?: DependencyList2;
   /**

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
 import { InputError, InputErrors, quote } from './errors';
+import { splitPackageProblems, splitPackageSpecs } from '../packages/split';
 import { describeProblem, INPUT_FILE_FIX, inputFileProblem, readInputFile } from './input-file';
 import { distfileName } from '../sources/distfile';
 import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName } from '../packages/layout';
@@ -109,7 +110,9 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
       new InputError(file, 'name', `${quote(recipe.name)} differs from the folder name ${quote(folder)}`, `rename one to match`),
     );
   }
-  const longest = Buffer.byteLength(packageFileName({ pkgname: recipe.name, pkgver: recipe.version, pkgrel: recipe.release, arch: 'a'.repeat(MAX_ARCH) }));
+  // The longest package name of the recipe: its own or a split package's (`<name>-dev`).
+  const pkgname = [recipe.name, ...splitPackageSpecs(recipe).map((s) => s.name)].reduce((a, b) => (b.length > a.length ? b : a));
+  const longest = Buffer.byteLength(packageFileName({ pkgname, pkgver: recipe.version, pkgrel: recipe.release, arch: 'a'.repeat(MAX_ARCH) }));
   if (longest > MAX_PACKAGE_FILE_NAME_BYTES) {
     errors.push(
       new InputError(file, 'version', `the package file name <name>-<version>-<release>-<arch>.pkg.tar.zst would be up to ${longest} bytes (arch names up to ${MAX_ARCH} characters); at most ${MAX_PACKAGE_FILE_NAME_BYTES} fit (255 with the temporary name it is written under)`, 'shorten the version (or the name)'),
@@ -154,6 +157,7 @@ export function loadRecipe(workspaceRoot: string, file: string, text: string): L
       errors.push(new InputError(file, `sources[${i}].extract.into`, `${quote(into)} leaves srcdir`, 'use a folder inside srcdir, without `..`'));
     }
   });
+  errors.push(...splitPackageProblems(file, recipe));
   if (errors.length) throw new InputErrors(errors);
   return { file, root, recipe };
 }

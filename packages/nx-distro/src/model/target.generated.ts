@@ -113,7 +113,7 @@ export interface SystemTarget {
        */
       on?: string;
       /**
-       * Recipe names.
+       * Package names: recipes, or split packages a recipe writes (`zlib-dev`).
        */
       packages: string[];
     };

@@ -25,7 +25,7 @@ const PATTERN_HINTS: Record<string, string> = {
   filename: 'give a file name: one path segment without whitespace, not "." or ".."',
   file: "give the patch file's path in the recipe folder: relative, without whitespace or control characters",
   kernel: 'name the recipe of the kernel (a recipe name)',
-  packages: 'write a recipe name',
+  packages: 'write a package name: a recipe, or a split package of one (zlib-dev)',
   into: 'give a folder inside srcdir, relative (no leading /)',
   member: 'give the member path as the outer archive lists it, relative (no leading /)',
   setuid: 'give the path inside the package, relative (no leading /), without ".." or "." (usr/bin/passwd)',
@@ -35,6 +35,7 @@ const PATTERN_HINTS: Record<string, string> = {
   replaces: 'write a package name, or a name with a version constraint (name<2.0)',
   optdepends: 'write a package name, or "name: reason" (bash-completion: completion for bash)',
   groups: 'write a group name: lower-case letters, digits and @ + . _ -',
+  files: 'give a glob of paths inside the package, relative (no leading /), without "..", "." or spaces (usr/include/**)',
 };
 
 function fieldPath(instancePath: string): string {
@@ -253,7 +254,8 @@ function toInputErrors(file: string, all: ErrorObject[]): InputError[] {
         }
         problem = `invalid value ${describe(value)}`;
         fix = PATTERN_HINTS[lastKey(field)] ?? `must match ${(e.params as { pattern: string }).pattern}`;
-        if (/depends/.test(field) && lastKey(field) !== 'optdepends') fix = 'write a recipe name, or name@stageN for a stage build';
+        if (/^subpackages\[\d+\]\.depends/.test(field)) fix = 'write a package name, or a name with a version constraint (zlib=1.3-1)';
+        else if (/depends/.test(field) && lastKey(field) !== 'optdepends') fix = 'write a recipe name, or name@stageN for a stage build';
         break;
       }
       case 'enum':

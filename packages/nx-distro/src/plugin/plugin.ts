@@ -19,6 +19,7 @@ import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstr
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
 import { RECIPE_FILE, readRecipe, type LoadedRecipe } from '../model/recipe';
+import { splitPackageSpecs } from '../packages/split';
 import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
 import { normalizeOptions, type NxDistroPluginOptions } from './options';
 import { requestedConfiguration } from './requested-configuration';
@@ -109,11 +110,23 @@ export const createNodes: CreateNodes<NxDistroPluginOptions> = [
     const graph = buildRecipeGraph(loaded, broken);
     lastGraph = graph;
     for (const err of graph.errors) errors.push([err.file, err]);
+    // Split packages: each name belongs to one recipe of the workspace.
+    const splitPackageOwners = new Map<string, string>();
+    for (const r of graph.recipes.values()) {
+      for (const spec of splitPackageSpecs(r.recipe)) {
+        const field = spec.field.startsWith('subpackages') ? `${spec.field}.name` : spec.field;
+        const other = graph.recipes.has(spec.name) ? `the recipe ${graph.recipes.get(spec.name)!.file}` : splitPackageOwners.has(spec.name) ? `a split package of ${graph.recipes.get(splitPackageOwners.get(spec.name)!)!.file}` : undefined;
+        if (other) errors.push([r.file, new InputError(r.file, field, `package name ${quote(spec.name)} is also ${other}`, 'give the split package a name no other package of the workspace has')]);
+        else splitPackageOwners.set(spec.name, r.recipe.name);
+      }
+    }
+
     if (!systemTargets) throw toAggregate(errors, []);
     for (const err of bootstrapToolchainErrors(systemTargets, graph, broken)) errors.push([err.file, err]);
 
     const ctx: TargetContext = {
       options,
+      splitPackageOwners,
       systemTargets,
       pluginInputs: pluginInputs(context.workspaceRoot),
       toolchainInput: toolchainInput(context.workspaceRoot, options.targetsDir),

@@ -209,7 +209,8 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
       outputs: [`${dist}/rootfs`],
       dependsOn: [
         SYSTEM_TARGET_DEPENDENCY,
-        { target: BUILD_TARGET, projects: union(ctx, (t) => Object.values(t.target.package_sets).flatMap((s) => s.packages)), params: 'ignore' },
+        // A set may name a split package (zlib-dev): its recipe's build writes it.
+        { target: BUILD_TARGET, projects: union(ctx, (t) => Object.values(t.target.package_sets).flatMap((s) => s.packages.map((n) => ctx.splitPackageOwners.get(n) ?? n))), params: 'ignore' },
         { target: TOOLCHAIN_RUNTIME_TARGET, params: 'ignore' },
       ],
       metadata: { description: "The system target's package sets installed by pacman (one layer per set): a reproducible rootfs tarball and its layer plan." },

@@ -28,6 +28,8 @@ export interface TargetContext {
   readonly buildrootInput: InputDefinition;
   /** Every recipe some system target's bootstrap toolchain lists (sorted; empty when no target bootstraps). */
   readonly bootstrapRecipes: readonly string[];
+  /** Split package name (`subpackages`, `split`) → the recipe (project) whose build writes it. */
+  readonly splitPackageOwners: ReadonlyMap<string, string>;
 }
 
 /**
