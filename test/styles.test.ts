@@ -79,9 +79,10 @@ describe('cmake and meson styles on real recipes', () => {
     mkdirSync(rootfs);
     for (const name of [...RECIPES, ...EXTRA, 'zlib']) {
       const dir = path.join(ws.root, 'dist', TARGET, 'packages', name);
-      const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'));
-      assert.ok(pkg, `${name}: a package in ${dir}`);
-      await execa('bsdtar', ['-xf', path.join(dir, pkg), '-C', rootfs, '--exclude', '.*']);
+      // Every package of the build: expat's and fribidi's `-dev` split packages too (.pc files, headers).
+      const pkgs = readdirSync(dir).filter((f) => f.endsWith('.pkg.tar.zst')).sort();
+      assert.ok(pkgs.length, `${name}: a package in ${dir}`);
+      for (const pkg of pkgs) await execa('bsdtar', ['-xf', path.join(dir, pkg), '-C', rootfs, '--exclude', '.*']);
     }
     built = true;
   });
