@@ -127,8 +127,11 @@ function testData(size: number): Buffer {
   return Buffer.from(parts.join('').slice(0, size));
 }
 
-// npm test builds x86_64 and aarch64 end to end; armv7h and riscv64 are in npm run test:full.
-for (const { case: expect, skip } of tiered(TARGETS, (t) => t.target, ['x86_64', 'aarch64'])) {
+// npm test builds one system target end to end, aarch64 (the README's default, whose kernel and
+// image test/image.test.ts and test/kernel.test.ts boot from this run's cache); x86_64, armv7h and
+// riscv64 are in npm run test:full. x86_64 builds stay in the quick tier on the smallest real
+// recipes (test/mutations.test.ts, test/faults.test.ts, test/escapes.test.ts, test/native.test.ts).
+for (const { case: expect, skip } of tiered(TARGETS, (t) => t.target, ['aarch64'])) {
   const TARGET = expect.target;
   const targetFile = load(readFileSync(path.join(REPO_ROOT, 'targets', `${TARGET}.yaml`), 'utf8')) as TargetFile;
   const provides = new Set(targetFile.toolchain.provides ?? []);

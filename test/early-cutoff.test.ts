@@ -1,5 +1,5 @@
 /**
- * Early cutoff on real recipes (x86_64): lua links against readline. A change to readline's
+ * Early cutoff on real recipes (aarch64): lua links against readline. A change to readline's
  * code that keeps its ABI rebuilds readline into different bytes, yet lua's build stays in the
  * cache, because a cross build's key reads its dependencies' ABI manifests (`abi.json`), not
  * their packages. A change that adds an exported symbol, or edits an installed header, rebuilds
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
-const TARGET = 'x86_64';
+const TARGET = 'aarch64';
 const RECIPES = ['ncurses', 'readline', 'lua'];
 
 describe('early cutoff: dependents keyed by their dependencies\' ABI', () => {
