@@ -6,6 +6,7 @@ import { quote } from '../model/errors';
 import type { RecipeGraph } from '../model/graph';
 import { buildSpec, recipeForArch, type LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
+import { splitPackageSpecs } from '../packages/split';
 import { shellQuote } from '../sandbox/bwrap';
 import { distfileName } from '../sources/distfile';
 import { extractSettings } from '../sources/prepare';
@@ -35,16 +36,20 @@ import { readSnippets } from '../styles/snippets';
  * are left out: the target machine's own compiler builds the bundle.
  * @param graph the checked recipe graph of the workspace
  * @returns node keys (`zlib`, `gcc@stage1`)
- * @throws Error naming a package set entry that is not a recipe
+ * @throws Error naming a package set entry that is not a recipe or a recipe's split package
  */
 export function bundleOrder(graph: RecipeGraph, target: LoadedSystemTarget): string[] {
   const t = target.target;
   const provided = new Set(t.toolchain.kind === 'external' ? t.toolchain.provides ?? [] : []);
   const roots = new Set<string>();
+  // A set may name a split package (zlib-dev): its recipe builds it.
+  const owners = new Map<string, string>();
+  for (const r of graph.recipes.values()) for (const spec of splitPackageSpecs(r.recipe)) owners.set(spec.name, r.recipe.name);
   for (const [setName, set] of Object.entries(t.package_sets)) {
     for (const name of set.packages) {
-      if (!graph.recipes.has(name)) throw new Error(`${target.file}: package_sets.${setName}.packages: ${quote(name)} is not a recipe of this workspace; add it or remove the entry`);
-      roots.add(name);
+      const recipe = graph.recipes.has(name) ? name : owners.get(name);
+      if (!recipe) throw new Error(`${target.file}: package_sets.${setName}.packages: ${quote(name)} is not a recipe of this workspace nor a split package of one; add it or remove the entry`);
+      roots.add(recipe);
     }
   }
   const kernel = t.image?.kernel;
