@@ -9,7 +9,7 @@
  * Needs the host of tools/setup-host; root for pacman.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -100,5 +100,12 @@ describe('split packages: zlib and zlib-dev from one build', { skip: needRoot },
     assert.deepEqual(layer('dev'), ['zlib-dev']);
     const list = (await execa('bsdtar', ['-tf', dist('rootfs', 'rootfs.tar.zst')], { maxBuffer: 64 * 2 ** 20 })).stdout.split('\n');
     assert.ok(list.some((l) => /(^|\/)usr\/include\/zlib\.h$/.test(l)), 'the dev layer has the header');
+  });
+
+  it('names the recipe to build when a set names a split package that was not built', async () => {
+    rmSync(path.join(zlibDir(), 'zlib-dev-1.2.13-1-aarch64.pkg.tar.zst'));
+    const r = await ws.nx('run', 'system:rootfs', '-c', TARGET, '--exclude-task-dependencies', '--skip-nx-cache', '--output-style=static');
+    assert.notEqual(r.exitCode, 0);
+    assert.match(r.all, /^targets\/aarch64-split\.yaml: package_sets\.dev\.packages: "zlib-dev": no package built for aarch64-split \(dist\/aarch64-split\/packages\/zlib\/\); run nx run zlib:build -c aarch64-split$/m, r.all.slice(-3000));
   });
 });

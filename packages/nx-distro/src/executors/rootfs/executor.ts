@@ -4,7 +4,9 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { assembleRootfs, ROOTFS_MANIFEST, ROOTFS_TARBALL } from '../../image/rootfs';
 import { imageSettings } from '../../image/target';
+import { RECIPE_FILE, readRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
+import { splitPackageSpecs } from '../../packages/split';
 import { reportFailure } from '../../image/report';
 import { RUNTIME_PACKAGE } from '../../packages/toolchain-runtime';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
@@ -42,7 +44,7 @@ export default async function rootfsExecutor(options: RootfsExecutorOptions, con
     const missing = (name: string) =>
       provided.includes(name)
         ? 'provided by the external toolchain (toolchain.provides), which has no package of it; remove it from the set'
-        : `no package built for ${loaded.name} (${distDir}/${loaded.name}/packages/${name}/); run nx run ${name}:build -c ${loaded.name}`;
+        : `no package built for ${loaded.name} (${distDir}/${loaded.name}/packages/${splitPackageOwner(context, name) ?? name}/); run nx run ${splitPackageOwner(context, name) ?? name}:build -c ${loaded.name}`;
     const outDir = path.join(base, 'rootfs');
     const work = path.join(root, 'tmp', 'image', loaded.name, 'rootfs');
     await fs.rm(work, { recursive: true, force: true });
@@ -79,4 +81,21 @@ export default async function rootfsExecutor(options: RootfsExecutorOptions, con
     reportFailure('rootfs', e);
     return { success: false };
   }
+}
+
+/**
+ * The recipe whose build writes the split package `name` (`subpackages`, `split`), among the
+ * workspace's projects; undefined when none does (a recipe's own name, or an unknown one).
+ */
+function splitPackageOwner(context: ExecutorContext, name: string): string | undefined {
+  for (const [project, config] of Object.entries(context.projectsConfigurations.projects)) {
+    let recipe;
+    try {
+      recipe = readRecipe(context.root, `${config.root}/${RECIPE_FILE}`).recipe;
+    } catch {
+      continue; // not a recipe project (the system project), or one the graph already refused
+    }
+    if (splitPackageSpecs(recipe).some((s) => s.name === name)) return project;
+  }
+  return undefined;
 }
