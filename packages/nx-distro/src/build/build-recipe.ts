@@ -197,7 +197,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // The dependencies: exactly the declared makedepends and their runtime depends (and, for a
     // native build, where build machine = host machine, the makedepends_build programs too).
     const projectRoots = new Map(Object.entries(context.projectsConfigurations.projects).map(([name, p]) => [name, p.root]));
-    const deps = nodeDependencies(root, projectRoots, loaded, options.stage);
+    const deps = nodeDependencies(root, projectRoots, loaded, options.stage, target.arch);
     const isTool = (name: string) => name === recipe.name ? recipe.toolchain === true : loadRecipeNamed(root, projectRoots, name, { file: loadedTarget.file, field: 'toolchain.recipes' }).recipe.toolchain === true;
     // A bootstrap toolchain: its tools on the PATH and its C library in the sysroot of every
     // build but its own recipes' (which name what they need of each other).

@@ -7,20 +7,22 @@ import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
 import { packageFolder } from '../packages/layout';
 
 /**
- * The build dependencies of one build node (`name` or `name@stageN`): the packages staged into
- * its sysroot and the ones whose programs it runs. Loads only the recipes reachable from the
- * node (through every dependency list), never the whole tree, then applies the same rules as
- * the plugin's graph (graph.ts), so the executor stages exactly what the graph ordered.
+ * The build dependencies of one build node (`name` or `name@stageN`) for one arch: the packages
+ * staged into its sysroot and the ones whose programs it runs. Loads only the recipes reachable
+ * from the node (through every dependency list, every arch's), never the whole tree, then applies
+ * the same rules as the plugin's graph (graph.ts) with that arch's `arch_overrides`, so the
+ * executor stages what the graph ordered, less what only other arches need.
  * @param workspaceRoot absolute workspace root
  * @param projectRoots recipe name → workspace-relative project root (from Nx's project configurations)
+ * @param arch the system target's pacman arch name (`riscv64`)
  * @throws {InputErrors} when a reachable recipe is invalid or missing
  */
-export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMap<string, string>, start: LoadedRecipe, stage: string | undefined): NodeDependencies {
+export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMap<string, string>, start: LoadedRecipe, stage: string | undefined, arch: string): NodeDependencies {
   const loaded = new Map<string, LoadedRecipe>([[start.recipe.name, start]]);
   const queue: LoadedRecipe[] = [start];
   while (queue.length) {
     const r = queue.pop()!;
-    const lists = [r.recipe.depends, r.recipe.makedepends, r.recipe.makedepends_build, ...Object.values(r.recipe.stages ?? {}).flatMap((s) => [s.depends, s.makedepends, s.makedepends_build])];
+    const lists = [r.recipe, ...Object.values(r.recipe.stages ?? {}), ...Object.values(r.recipe.arch_overrides ?? {})].flatMap((s) => [s.depends, s.makedepends, s.makedepends_build]);
     for (const entry of lists.flatMap((l) => l ?? [])) {
       const { name } = parseDependencyRef(entry);
       if (loaded.has(name)) continue;
@@ -32,7 +34,7 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
       queue.push(next);
     }
   }
-  const graph = buildRecipeGraph([...loaded.values()]);
+  const graph = buildRecipeGraph([...loaded.values()], undefined, arch);
   if (graph.errors.length) throw new InputErrors(graph.errors);
   return graph.nodes.get(stage ? `${start.recipe.name}@${stage}` : start.recipe.name)!;
 }

@@ -5,9 +5,9 @@ import type { LoadedSystemTarget, SystemTarget } from '../model/system-target';
 import { recipe } from '../testing/recipes';
 import { bundleOrder } from './source-bundle';
 
-function systemTarget(packages: string[]): LoadedSystemTarget {
+function systemTarget(packages: string[], arch = 'aarch64'): LoadedSystemTarget {
   const target = {
-    arch: 'aarch64',
+    arch,
     triplet: 'aarch64-linux-gnu',
     kernel_arch: 'arm64',
     qemu: 'qemu-aarch64-static',
@@ -29,5 +29,16 @@ describe('bundleOrder', () => {
     assert.throws(() => bundleOrder(graph, systemTarget(['zlib-doc'])), {
       message: 'targets/aarch64.yaml: package_sets.base.packages: "zlib-doc" is not a recipe of this workspace nor a split package of one; add it or remove the entry',
     });
+  });
+
+  it("takes the target's arch's arch_overrides lists: a build dependency and a runtime one only aarch64 has", () => {
+    const recipes = [
+      recipe('zlib'),
+      recipe('lua'),
+      recipe('zcond', { arch_overrides: { aarch64: { makedepends: ['zlib'] }, riscv64: { depends: ['lua'] } } }),
+    ];
+    assert.deepEqual(bundleOrder(buildRecipeGraph(recipes, undefined, 'aarch64'), systemTarget(['zcond'])), ['zlib', 'zcond']);
+    assert.deepEqual(bundleOrder(buildRecipeGraph(recipes, undefined, 'riscv64'), systemTarget(['zcond'], 'riscv64')), ['lua', 'zcond']);
+    assert.deepEqual(bundleOrder(buildRecipeGraph(recipes, undefined, 'x86_64'), systemTarget(['zcond'], 'x86_64')), ['zcond']);
   });
 });

@@ -34,7 +34,7 @@ import { readSnippets } from '../styles/snippets';
  * the same lists the Nx graph orders builds by). Depth-first, children by name, so the order is
  * deterministic. Recipes the target's external toolchain stands in for (`toolchain.provides`)
  * are left out: the target machine's own compiler builds the bundle.
- * @param graph the checked recipe graph of the workspace
+ * @param graph the checked recipe graph of the workspace for the target's arch (`buildRecipeGraph(recipes, broken, arch)`)
  * @returns node keys (`zlib`, `gcc@stage1`)
  * @throws Error naming a package set entry that is not a recipe or a recipe's split package
  */
@@ -68,7 +68,7 @@ export function bundleOrder(graph: RecipeGraph, target: LoadedSystemTarget): str
     const deps = graph.nodes.get(key);
     const recipe = graph.recipes.get(ref.name);
     const next = new Set<string>([...(deps?.sysroot ?? []), ...(deps?.tools ?? [])]);
-    if (recipe && !ref.stage) for (const d of buildSpec(recipe.recipe, undefined).depends) next.add(d);
+    if (recipe && !ref.stage) for (const d of buildSpec(recipeForArch(recipe.recipe, t.arch), undefined).depends) next.add(d);
     for (const n of [...next].sort()) visit(n);
     state.set(key, 'done');
     order.push(key);

@@ -101,6 +101,50 @@ describe('buildRecipeGraph', () => {
   });
 });
 
+describe('buildRecipeGraph with arch_overrides dependency lists', () => {
+  // zcond links zlib on aarch64 only; on riscv64 it needs libatomic at run time and at build time.
+  const recipes = () => [
+    recipe('zlib'),
+    recipe('libatomic'),
+    recipe('zcond', { arch_overrides: { aarch64: { makedepends: ['zlib'], depends: ['zlib'] }, riscv64: { makedepends: ['libatomic'] } } }),
+    recipe('app', { makedepends: ['zcond'] }),
+  ];
+
+  it("orders every arch's builds after the union (the graph Nx gets), and stages one arch's lists", () => {
+    const any = buildRecipeGraph(recipes());
+    assert.deepEqual(any.errors, []);
+    assert.deepEqual(any.nodes.get('zcond'), { sysroot: ['libatomic', 'zlib'], tools: [] });
+    // A dependent's sysroot closes over zcond's runtime depends: zlib on aarch64 only.
+    assert.deepEqual(any.nodes.get('app'), { sysroot: ['zcond', 'zlib'], tools: [] });
+    assert.deepEqual(buildRecipeGraph(recipes(), undefined, 'aarch64').nodes.get('zcond'), { sysroot: ['zlib'], tools: [] });
+    assert.deepEqual(buildRecipeGraph(recipes(), undefined, 'aarch64').nodes.get('app'), { sysroot: ['zcond', 'zlib'], tools: [] });
+    assert.deepEqual(buildRecipeGraph(recipes(), undefined, 'riscv64').nodes.get('zcond'), { sysroot: ['libatomic'], tools: [] });
+    assert.deepEqual(buildRecipeGraph(recipes(), undefined, 'riscv64').nodes.get('app'), { sysroot: ['zcond'], tools: [] });
+    assert.deepEqual(buildRecipeGraph(recipes(), undefined, 'x86_64').nodes.get('zcond'), { sysroot: [], tools: [] });
+    assert.deepEqual(projectDependencies(any).filter(([s]) => s === 'zcond'), [
+      ['zcond', 'libatomic', 'recipes/zcond/recipe.yaml'],
+      ['zcond', 'zlib', 'recipes/zcond/recipe.yaml'],
+    ]);
+  });
+
+  it('reports a cycle that only the union of two arches closes (Nx would see it in every configuration)', () => {
+    const rs = recipes();
+    rs[0] = recipe('zlib', { arch_overrides: { riscv64: { makedepends_build: ['zcond'] } } });
+    const g = buildRecipeGraph(rs);
+    assert.equal(g.errors.length, 1);
+    assert.match(g.errors[0].message, /^recipes\/zcond\/recipe\.yaml: dependency cycle: zcond -> zlib -> zcond \(recipes: /);
+    assert.deepEqual(buildRecipeGraph(rs, undefined, 'aarch64').errors, [], "aarch64's own lists close no cycle: it is the union Nx orders by");
+  });
+
+  it('checks the references of every arch_overrides list, with the field path', () => {
+    const g = buildRecipeGraph([recipe('zlib'), recipe('zcond', { arch_overrides: { riscv64: { makedepends: ['zlb'] }, armv7h: { depends: ['zcond'] } } })]);
+    assert.deepEqual(g.errors.map((e) => e.message).sort(), [
+      'recipes/zcond/recipe.yaml: arch_overrides.armv7h.depends[0]: "zcond" depends on itself; remove the entry (to build with an earlier build of itself, depend on a stage: name@stage1)',
+      'recipes/zcond/recipe.yaml: arch_overrides.riscv64.makedepends[0]: unknown recipe "zlb"; did you mean "zlib"? (or add recipes/zlb/recipe.yaml)',
+    ]);
+  });
+});
+
 describe('projectDependencies', () => {
   it('lists each referenced recipe once, stages included, without self edges', () => {
     const deps = projectDependencies(buildRecipeGraph(toolchain()));

@@ -1,10 +1,12 @@
 import { InputError, quote } from './errors';
-import { buildSpec, type LoadedRecipe } from './recipe';
+import { buildSpec, recipeForAnyArch, recipeForArch, type LoadedRecipe } from './recipe';
+import type { Recipe } from './recipe.generated';
 import { nodeKey, parseDependencyRef } from './dependency-ref';
 
 /**
  * The build dependencies of one build node (`name` or `name@stageN`), as graph node keys.
- * A node's build task depends on exactly these builds.
+ * In the graph of every arch ({@link buildRecipeGraph} without `arch`), a node's build task
+ * depends on exactly these builds; in one arch's graph, they are what its build stages.
  */
 export interface NodeDependencies {
   /** Packages staged into the build sysroot: `makedepends` and their runtime `depends`, transitively. */
@@ -25,11 +27,14 @@ export interface RecipeGraph {
 
 const DEP_FIELDS = ['depends', 'makedepends', 'makedepends_build'] as const;
 
-/** Every dependency list of a recipe with its field path, the recipe's own and each stage's. */
+/** Every dependency list of a recipe with its field path: the recipe's own, each stage's and each `arch_overrides` entry's. */
 function* dependencyLists(r: LoadedRecipe): Generator<[field: string, entries: readonly string[]]> {
   for (const f of DEP_FIELDS) if (r.recipe[f]) yield [f, r.recipe[f]!];
   for (const [stage, spec] of Object.entries(r.recipe.stages ?? {})) {
     for (const f of DEP_FIELDS) if (spec[f]) yield [`stages.${stage}.${f}`, spec[f]!];
+  }
+  for (const [arch, spec] of Object.entries(r.recipe.arch_overrides ?? {})) {
+    for (const f of DEP_FIELDS) if (spec[f]) yield [`arch_overrides.${arch}.${f}`, spec[f]!];
   }
 }
 
@@ -72,13 +77,20 @@ function closestName(name: string, names: Iterable<string>): string | undefined 
  * none. Runtime `depends` alone never order builds, so a runtime loop (a needs b, b needs a at
  * run time) is not a cycle.
  *
+ * `arch_overrides` lists: with `arch`, the lists are the ones a build for that arch sees
+ * (`recipeForArch`): what the executor stages. Without it, every arch's entries are added
+ * (`recipeForAnyArch`): the graph the plugin gives Nx, whose task dependencies cannot differ
+ * between configurations, and in which cycles are sought (a cycle there would be one in Nx's
+ * task graph for every configuration). References are checked in every list either way.
+ *
  * @param recipes the recipes that loaded without error
  * @param brokenNames names of recipes that exist but failed to load: references to them are not
  *   reported again as unknown
+ * @param arch a system target's pacman arch name, or undefined for the graph of every arch
  * @returns the graph, with `errors` listing every duplicate name, unknown recipe, unknown stage
  *   and cycle (each cycle once, as `a -> b -> a` with the files involved)
  */
-export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: ReadonlySet<string> = new Set()): RecipeGraph {
+export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: ReadonlySet<string> = new Set(), arch?: string): RecipeGraph {
   const errors: InputError[] = [];
   const byName = new Map<string, LoadedRecipe>();
   const duplicates = new Map<string, LoadedRecipe[]>();
@@ -138,6 +150,9 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
   }
 
   const nodes = new Map<string, NodeDependencies>();
+  // The recipes as this graph's builds see their dependency lists (one arch's, or every arch's).
+  const views = new Map<string, Recipe>();
+  for (const [name, r] of byName) views.set(name, arch === undefined ? recipeForAnyArch(r.recipe) : recipeForArch(r.recipe, arch));
   /** A recipe's dependency list without the entries reported above. */
   const usable = (name: string, entries: readonly string[]) => {
     const bad = badEntries.get(name);
@@ -147,7 +162,7 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
   // Runtime closure: node -> packages needed with it at run time (via `depends`, transitively).
   const depsOf = (key: string): readonly string[] => {
     const ref = parseDependencyRef(key);
-    return usable(ref.name, buildSpec(byName.get(ref.name)!.recipe, ref.stage).depends);
+    return usable(ref.name, buildSpec(views.get(ref.name)!, ref.stage).depends);
   };
   /** Breadth-first closure of `start` over runtime depends; `via` records the path for messages. */
   const closure = (start: readonly string[], via: Map<string, string>): string[] => {
@@ -173,7 +188,7 @@ export function buildRecipeGraph(recipes: readonly LoadedRecipe[], brokenNames: 
   for (const r of byName.values()) {
     for (const stage of [undefined, ...Object.keys(r.recipe.stages ?? {})]) {
       const key = nodeKey(r.recipe.name, stage);
-      const spec = buildSpec(r.recipe, stage);
+      const spec = buildSpec(views.get(r.recipe.name)!, stage);
       const via = new Map<string, string>();
       const sysroot = closure(usable(r.recipe.name, spec.makedepends), via);
       const tools = closure(usable(r.recipe.name, spec.makedepends_build), via);
@@ -292,7 +307,7 @@ function findCycles(
 
 /**
  * Project-level dependencies for the Nx project graph: for every recipe, the distinct recipes
- * named in any of its dependency lists (stages included), without self-references.
+ * named in any of its dependency lists (stages and `arch_overrides` included), without self-references.
  * @returns `[source, target, sourceFile]` triples; `sourceFile` is the workspace-relative recipe file
  */
 export function projectDependencies(graph: RecipeGraph): Array<[string, string, string]> {

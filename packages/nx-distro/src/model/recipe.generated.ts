@@ -38,6 +38,24 @@ export type Args2 = string[];
  * `meson`: extra arguments appended to `meson setup` (`-Ddocs=false`); each entry one argument, `$VAR` expanded.
  */
 export type Args3 = string[];
+/**
+ * Entries added to `depends` for this arch.
+ *
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList4 = string[];
+/**
+ * Entries added to `makedepends` for this arch.
+ *
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList5 = string[];
+/**
+ * Entries added to `makedepends_build` for this arch.
+ *
+ * Items: A recipe name, or `name@stageN` for that recipe's reduced stage build.
+ */
+export type DependencyList6 = string[];
 export type Args4 = string[];
 
 /**
@@ -285,10 +303,13 @@ export interface Recipe {
   snippets?: string[];
   steps?: Steps1;
   /**
-   * Per-arch changes, keyed by pacman arch name (`riscv64: { env: {...}, configure_args: [...] }`), for what one arch needs and the others must not get: applied to builds for a system target of that arch. `env` and `steps` merge key by key over the recipe's (the arch's word wins; an empty step disables the phase); `configure_args`, `make_args`, `cmake_args` and `meson_args` are appended to the recipe's; `autoreconf` replaces it. Dependency lists cannot be overridden per arch (they shape the one build graph every arch shares).
+   * Per-arch changes, keyed by pacman arch name (`riscv64: { env: {...}, configure_args: [...], makedepends: [libatomic-ops] }`), for what one arch needs and the others must not get: applied to builds for a system target of that arch. `env` and `steps` merge key by key over the recipe's (the arch's word wins; an empty step disables the phase); `configure_args`, `make_args`, `cmake_args` and `meson_args` are appended to the recipe's; `autoreconf` replaces it; `depends`, `makedepends` and `makedepends_build` add entries to the recipe's lists for that arch (makepkg's `depends_<arch>`), and stages that inherit a list inherit them too. Nx's task dependencies are per project, not per configuration: every arch's builds are ordered after the union of every arch's lists (a cycle in that union is an error), while each build stages, and each package declares, only its own arch's.
    */
   arch_overrides?: {
     [k: string]: {
+      depends?: DependencyList4;
+      makedepends?: DependencyList5;
+      makedepends_build?: DependencyList6;
       env?: Env;
       steps?: Steps;
       configure_args?: Args4;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputErrors } from './errors';
-import { buildSpec, loadRecipe, readRecipe, recipeForArch } from './recipe';
+import { buildSpec, loadRecipe, readRecipe, recipeForAnyArch, recipeForArch } from './recipe';
 
 const FILE = 'recipes/zlib/recipe.yaml';
 const GOOD = `name: zlib
@@ -64,7 +64,8 @@ describe('loadRecipe', () => {
     ['conflicts with a bad operator', `${GOOD}conflicts: ['zlib-ng!=2']\n`, /: conflicts\[0\]: invalid value "zlib-ng!=2"; write a package name, or a name with a version constraint/],
     ['optdepends without a space after the colon', `${GOOD}optdepends: ['minizip:zip files']\n`, /: optdepends\[0\]: invalid value "minizip:zip files"; write a package name, or "name: reason"/],
     ['group in capitals', `${GOOD}groups: [Base]\n`, /: groups\[0\]: invalid value "Base"; write a group name/],
-    ['a dependency list in arch_overrides', `${GOOD}arch_overrides:\n  riscv64:\n    makedepends: [zlib]\n`, /: arch_overrides\.riscv64\.makedepends: unknown field; remove it, or use one of: env, steps, configure_args/],
+    ['a field arch_overrides has no per-arch form of', `${GOOD}arch_overrides:\n  riscv64:\n    version: '2'\n`, /: arch_overrides\.riscv64\.version: unknown field; remove it, or use one of: depends, makedepends, makedepends_build, env, steps, configure_args/],
+    ['a bad entry in an arch_overrides dependency list', `${GOOD}arch_overrides:\n  riscv64:\n    makedepends: ['zlib>=1']\n`, /: arch_overrides\.riscv64\.makedepends\[0\]: invalid value "zlib>=1"; write a recipe name, or name@stageN for a stage build$/],
     ['arch_overrides with a bad arch key', `${GOOD}arch_overrides:\n  RISC-V: { env: { A: b } }\n`, /: arch_overrides\.RISC-V: invalid key "RISC-V"; use a pacman arch name \(x86_64, aarch64, armv7h, riscv64\)$/],
     ['setuid path leaving the package', `${GOOD}setuid: [usr/../../etc/passwd]\n`, /: setuid\[0\]: invalid value "usr\/\.\.\/\.\.\/etc\/passwd"; give the path inside the package/],
   ];
@@ -83,6 +84,24 @@ describe('loadRecipe', () => {
     assert.deepEqual([aarch64.env, aarch64.steps, aarch64.configure_args, aarch64.autoreconf, aarch64.arch_overrides], [{ A: '1', B: '2' }, { check: 'make check' }, ['--disable-static'], undefined, undefined]);
     assert.equal(recipeForArch(recipe, 'constructor').env?.B, '2', 'an arch name is looked up as an own key only');
     assert.deepEqual(recipe.env, { A: '1', B: '2' }, 'the loaded recipe is not changed');
+  });
+
+  it('adds an arch_overrides entry\'s dependency lists to the recipe\'s for that arch only, each entry once; recipeForAnyArch adds every arch\'s', () => {
+    const text = `${GOOD}depends: [zlib]\nmakedepends: [zlib]\narch_overrides:\n  riscv64:\n    depends: [libatomic]\n    makedepends: [zlib, libatomic]\n  armv7h:\n    makedepends_build: [perl]\n    makedepends: [libunwind]\n`;
+    const { recipe } = loadRecipe(tmpdir(), FILE, text);
+    const lists = (r: typeof recipe) => [r.depends, r.makedepends, r.makedepends_build];
+    assert.deepEqual(lists(recipeForArch(recipe, 'riscv64')), [['zlib', 'libatomic'], ['zlib', 'libatomic'], undefined]);
+    assert.deepEqual(lists(recipeForArch(recipe, 'armv7h')), [['zlib'], ['zlib', 'libunwind'], ['perl']]);
+    assert.deepEqual(lists(recipeForArch(recipe, 'aarch64')), [['zlib'], ['zlib'], undefined]);
+    assert.deepEqual(lists(recipeForAnyArch(recipe)), [['zlib', 'libatomic'], ['zlib', 'libatomic', 'libunwind'], ['perl']]);
+    assert.ok(recipeForAnyArch(recipe).arch_overrides, 'the overrides stay for the per-arch reads');
+    // A stage without lists of its own inherits the arch's; one with its own keeps them.
+    const staged = { ...recipe, stages: { stage1: { profiles: ['stage1'] }, stage2: { makedepends: [] } } };
+    assert.deepEqual(buildSpec(recipeForArch(staged, 'riscv64'), 'stage1').makedepends, ['zlib', 'libatomic']);
+    assert.deepEqual(buildSpec(recipeForArch(staged, 'riscv64'), 'stage2').makedepends, []);
+    assert.deepEqual(recipe.makedepends, ['zlib'], 'the loaded recipe is not changed');
+    const plain = loadRecipe(tmpdir(), FILE, GOOD).recipe;
+    assert.equal(recipeForAnyArch(plain), plain, 'a recipe without per-arch lists comes back as it is');
   });
 
   for (const [what, text, expected] of cases) {

@@ -52,10 +52,23 @@ export function buildSpec(recipe: Recipe, stage: string | undefined): BuildSpec 
   };
 }
 
+/** The dependency lists an `arch_overrides` entry may add to. */
+const DEPENDENCY_FIELDS = ['depends', 'makedepends', 'makedepends_build'] as const;
+
+/** `base` followed by the entries of `more` it does not already hold. */
+function appendNew(base: readonly string[] | undefined, more: readonly string[]): string[] {
+  const out = [...(base ?? [])];
+  for (const e of more) if (!out.includes(e)) out.push(e);
+  return out;
+}
+
 /**
  * The recipe as a build for a system target of `arch` sees it: its `arch_overrides[arch]` applied
  * (`env` and `steps` merged key by key, the arch's word winning; `configure_args`, `make_args`,
- * `cmake_args`, `meson_args` appended; `autoreconf` replaced), `arch_overrides` itself removed.
+ * `cmake_args`, `meson_args` appended; `autoreconf` replaced; `depends`, `makedepends` and
+ * `makedepends_build` extended with the arch's entries not already listed, as makepkg's
+ * `depends_<arch>` arrays extend `depends`), `arch_overrides` itself removed. Stages that set
+ * no list of their own inherit the extended one ({@link buildSpec}).
  * The input is not changed; without an override for `arch` the same fields come back.
  * @param recipe a validated recipe
  * @param arch the system target's pacman arch name (`riscv64`)
@@ -71,6 +84,26 @@ export function recipeForArch(recipe: Recipe, arch: string): Recipe {
     if (o[field]) out[field] = [...(rest[field] ?? []), ...o[field]!];
   }
   if (o.autoreconf !== undefined) out.autoreconf = o.autoreconf;
+  for (const field of DEPENDENCY_FIELDS) if (o[field]) out[field] = appendNew(rest[field], o[field]!);
+  return out;
+}
+
+/**
+ * The recipe's dependency lists as the one Nx graph every arch shares needs them: each of
+ * `depends`, `makedepends` and `makedepends_build` extended with the entries every
+ * `arch_overrides` entry adds (in the overrides' key order), every other field unchanged
+ * (`arch_overrides` kept). Nx's task dependencies are per project, not per configuration
+ * (`dependsOn` has no configuration form), so a build for any arch is ordered after what any
+ * arch's build needs; {@link recipeForArch} says what one arch's build stages.
+ * @param recipe a validated recipe
+ */
+export function recipeForAnyArch(recipe: Recipe): Recipe {
+  const overrides = Object.values(recipe.arch_overrides ?? {});
+  if (!overrides.some((o) => DEPENDENCY_FIELDS.some((f) => o[f]))) return recipe;
+  const out: Recipe = { ...recipe };
+  for (const field of DEPENDENCY_FIELDS) {
+    for (const o of overrides) if (o[field]) out[field] = appendNew(out[field], o[field]!);
+  }
   return out;
 }
 

@@ -38,7 +38,8 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
       if (!p.tags?.includes('nx-distro:recipe')) continue;
       recipes.push(readRecipe(root, file));
     }
-    const graph = buildRecipeGraph(recipes);
+    // The target's arch's dependency lists (`arch_overrides`): what its builds stage and its packages declare.
+    const graph = buildRecipeGraph(recipes, undefined, target.target.arch);
     if (graph.errors.length) throw new InputErrors([...graph.errors]);
     let order: string[];
     try {
