@@ -138,7 +138,7 @@ describe('cmake and meson styles on real recipes', () => {
     ws.write('recipes/no-destdir/recipe.yaml', RUNS_WHAT_IT_BUILT.replace('name: runs-what-it-built', 'name: no-destdir').replace(/\$\(DESTDIR\)/g, ''));
     const r = await ws.nx('run', 'no-destdir:build', '-c', TARGET, '--output-style=static');
     assert.notEqual(r.exitCode, 0);
-    assert.match(r.all, /no-destdir: step install failed \(exit 2\) after [\d.]+ s; full log: dist\/aarch64\/packages\/no-destdir\/build\.log; the install step wrote outside \$pkgdir \(the root is read-only\): if the Makefile has no DESTDIR/);
+    assert.match(r.all, /no-destdir: step install failed \(exit 2\) after [\d.]+ s; full log: dist\/aarch64\/packages\/no-destdir\/build\.log; work folder kept: tmp\/build\/aarch64\/no-destdir; a shell in its sandbox: npx nx-distro shell no-destdir -c aarch64; the install step wrote outside \$pkgdir \(the root is read-only\): if the Makefile has no DESTDIR/);
   });
 
   it("cmake and meson: a project finds zlib in the sysroot (CMake's find root, Meson's pkg-config with sys_root) and links it", async (t) => {

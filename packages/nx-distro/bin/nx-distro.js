@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The nx-distro command: `nx-distro explain [TASK...]` (why tasks missed the cache, see
-// docs/cache-keys.md) and `nx-distro reproducibility [SYSTEM_TARGET...]` (the reproducibility
-// checks' report, see docs/reproducibility.md) and `nx-distro lint SYSTEM_TARGET [PACKAGE...]` (the
-// built packages checked, see README.md). The TypeScript sources are loaded with swc.
+// docs/cache-keys.md), `nx-distro reproducibility [SYSTEM_TARGET...]` (the reproducibility
+// checks' report, see docs/reproducibility.md), `nx-distro lint SYSTEM_TARGET [PACKAGE...]` (the
+// built packages checked, see README.md) and `nx-distro shell PROJECT -c SYSTEM_TARGET` (a shell in a
+// build's sandbox). The TypeScript sources are loaded with swc.
 const path = require('node:path');
 // Always its own swc settings: an inherited SWC_NODE_PROJECT (relative, or for other code) would not fit.
 process.env.SWC_NODE_PROJECT = path.join(__dirname, 'tsconfig.swc.json');

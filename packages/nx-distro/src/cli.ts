@@ -1,3 +1,4 @@
+import { SHELL_USAGE, shellCommand } from './build/shell-cli';
 import { EXPLAIN_USAGE, explainCommand } from './explain/cli';
 import { LINT_USAGE, lintCommand } from './lint/cli';
 import { REPRODUCIBILITY_USAGE, reproducibilityCommand } from './reproducible/cli';
@@ -8,20 +9,23 @@ ${EXPLAIN_USAGE}
 
 ${REPRODUCIBILITY_USAGE}
 
-${LINT_USAGE}`;
+${LINT_USAGE}
+
+${SHELL_USAGE}`;
 
 /** The commands of the `nx-distro` bin, by name. */
 const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<number>> = {
   explain: explainCommand,
   reproducibility: reproducibilityCommand,
   lint: lintCommand,
+  shell: shellCommand,
 };
 
 /**
- * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility` and `lint`.
+ * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility`, `lint` and `shell`.
  * @param argv the arguments after the program name
  * @returns the exit status (2 for a usage error), a promise of it for a command that reads
- *   packages (`lint`)
+ *   packages (`lint`) or runs a shell (`shell`)
  */
 export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;

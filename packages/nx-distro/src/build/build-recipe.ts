@@ -7,8 +7,9 @@ import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
 import { dependencyPackages, loadRecipeNamed, nodeDependencies } from './dependencies';
 import { bootstrapToolchain } from '../model/bootstrap-toolchain';
 import { sourceDateEpoch } from './source-date-epoch';
+import { writeRescueRecord, workFolder, type RescueRecord } from './rescue';
 import { sha256File } from '../sources/hash';
-import { parseDependencyRef } from '../model/dependency-ref';
+import { buildTargetName, parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
 import { buildSpec, readRecipe, recipeForArch } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
@@ -184,7 +185,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       return { success: true };
     }
 
-    const work = variation?.workDir ?? path.join(root, 'tmp', 'build', loadedTarget.name, what);
+    const work = variation?.workDir ?? workFolder(root, loadedTarget.name, what);
     writing.unshift(path.relative(root, work));
     await chmodTreeWritable(work);
     await fs.rm(work, { recursive: true, force: true });
@@ -307,6 +308,13 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // The host machine's programs run here in a native build, or a cross build for this machine's triplet.
     const native = mode === 'native' || target.triplet === env.CBUILD;
     const binds = sandboxBinds;
+    // How the steps are sandboxed, for `nx-distro shell` (build/rescue.ts): the work folder keeps it.
+    const rescue: RescueRecord = { format: 1, node: what, systemTarget: loadedTarget.name, mode, sandbox: { binds, env, cwd: SANDBOX.srcdir, ...(mode === 'native' ? { root: sysroot } : {}) }, pkgdir };
+    await writeRescueRecord(work, rescue);
+    // What a failure message adds: the kept work folder, and the shell that opens its sandbox.
+    const rescueHint = variation
+      ? `; work folder kept: ${path.relative(root, work)}`
+      : `; work folder kept: ${path.relative(root, work)}; a shell in its sandbox: npx nx-distro shell ${recipe.name}${options.stage ? `:${buildTargetName(options.stage)}` : ''} -c ${loadedTarget.name}`;
     for (const phase of PHASES) {
       const script = steps[phase];
       if (!script) continue;
@@ -325,8 +333,9 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       // The step's times, machine-readable, for the run report (src/run-report/build-log.ts).
       await fs.appendFile(logFile, stepEndLine(phase, started, Date.now(), r.signal ?? r.exitCode));
       if (r.exitCode !== 0) {
+        await writeRescueRecord(work, { ...rescue, failedPhase: phase });
         const tail = (await fs.readFile(logFile, 'utf8')).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}${installOutsidePkgdirHint(phase, tail)}`);
+        throw new StepFailed(`${tail}\n${what}: step ${phase} failed (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) after ${((Date.now() - started) / 1000).toFixed(1)} s; full log: ${path.relative(root, logFile)}${rescueHint}${installOutsidePkgdirHint(phase, tail)}`);
       }
       logger.info(`${what}: ${phase} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }

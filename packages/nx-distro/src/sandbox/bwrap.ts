@@ -58,6 +58,13 @@ export interface SandboxSpec {
    * sandbox. As root without a usable pids controller there is no limit.
    */
   readonly maxProcesses?: number;
+  /**
+   * Where the command's standard streams go: `log` (default), stdin from /dev/null and stdout
+   * and stderr appended to {@link logFile}; `terminal`, the caller's own stdin, stdout and stderr
+   * (an interactive shell, `nx-distro shell`), `logFile` unused. bwrap's `--new-session` holds
+   * either way: a command that wants a controlling terminal makes its own pty inside (`script`).
+   */
+  readonly stdio?: 'log' | 'terminal';
 }
 
 /** How a sandboxed command ended. */
@@ -154,7 +161,7 @@ function assertAbsolute(what: string, p: string): void {
 function validate(spec: SandboxSpec): void {
   if (!spec.argv.length) throw new Error('sandbox: argv is empty; pass the command to run');
   assertAbsolute('cwd', spec.cwd);
-  assertAbsolute('logFile', spec.logFile);
+  if (spec.stdio !== 'terminal') assertAbsolute('logFile', spec.logFile);
   for (const b of spec.binds) {
     assertAbsolute('bind src', b.src);
     assertAbsolute('bind dest', b.dest);
@@ -341,7 +348,8 @@ export function sandboxCommandLine(spec: SandboxSpec): string {
 /**
  * Runs a command in a bubblewrap sandbox ({@link bwrapArgs}), its output appended to
  * `spec.logFile` (bwrap's own errors, e.g. a bind it cannot make, land there too, with exit
- * status 1). Nothing is read from stdin (/dev/null). With `timeoutSeconds`, bwrap's process is
+ * status 1). Nothing is read from stdin (/dev/null); with `stdio: 'terminal'` the command has
+ * the caller's streams instead. With `timeoutSeconds`, bwrap's process is
  * sent SIGKILL when the time is up; `--die-with-parent` then kills the sandbox's pid 1 and the
  * kernel everything else in its pid namespace. As root, where {@link outsideIdentity} says
  * `unprivileged`, the writable binds are first given to {@link SANDBOX_HOST_ID} (lchown, the
@@ -360,7 +368,8 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   // As root: the writable binds become the unprivileged sandbox user's, so that it can write them.
   if (identity === 'unprivileged') for (const b of spec.binds) if (b.writable) giveToSandboxUser(b.src);
   const command = identity === 'unprivileged' ? [findProgram('setpriv', process.env.PATH ?? '')!, ...setprivArgs(), bwrap] : [bwrap];
-  const log = await open(spec.logFile, 'a');
+  const terminal = spec.stdio === 'terminal';
+  const log = terminal ? undefined : await open(spec.logFile, 'a');
   const started = performance.now();
   let timedOut = false;
   const cgroup = createPidsCgroup(maxProcesses);
@@ -373,7 +382,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
       : prlimit
         ? [prlimit, [`--nproc=${maxProcesses}`, '--', ...command, ...args]]
         : [command[0], [...command.slice(1), ...args]];
-    const child = spawn(file, argv, { stdio: ['ignore', log.fd, log.fd], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn(file, argv, { stdio: log ? ['ignore', log.fd, log.fd] : 'inherit', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     const timer = spec.timeoutSeconds === undefined
       ? undefined
       : setTimeout(() => {
@@ -392,6 +401,6 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     return { exitCode: code ?? 1, durationMs, timedOut };
   } finally {
     await cgroup?.remove();
-    await log.close();
+    await log?.close();
   }
 }
