@@ -33,6 +33,32 @@ steps:
     install -Dm644 fixed.txt "$pkgdir/usr/share/broken/fixed.txt"
 `;
 
+/** Fails in configure: the run's second failed task. */
+const BROKEN_CONFIGURE = `name: broken-configure
+version: '1.0'
+release: 1
+description: Fails in its configure step
+license: [MIT]
+homepage: https://example.org/broken-configure
+sources: []
+steps:
+  configure: exit 7
+  install: 'true'
+`;
+
+/** Builds: a task that depends on neither failure runs to its end. */
+const FINE = `name: fine
+version: '1.0'
+release: 1
+description: Installs one file
+license: [MIT]
+homepage: https://example.org/fine
+sources: []
+steps:
+  install: |
+    echo fine | install -Dm644 /dev/stdin "$pkgdir/usr/share/fine/fine.txt"
+`;
+
 const noTmux = existsSync('/usr/bin/tmux') ? false : 'tmux is not installed (tools/setup-host installs it)';
 
 describe('rescue shell: nx-distro shell in a failed build\'s sandbox', { skip: noTmux }, () => {
@@ -60,15 +86,25 @@ describe('rescue shell: nx-distro shell in a failed build\'s sandbox', { skip: n
   before(() => {
     ws = createWorkspace();
     ws.write('recipes/broken/recipe.yaml', BROKEN);
+    ws.write('recipes/broken-configure/recipe.yaml', BROKEN_CONFIGURE);
+    ws.write('recipes/fine/recipe.yaml', FINE);
   });
   after(async () => {
     await tmux('kill-server');
     ws.dispose();
   });
 
-  it('a failed step keeps the work folder and prints where it is and the shell command', async () => {
-    const r = await ws.nx('run', 'broken:build', '-c', 'x86_64', '--output-style=static');
+  it('a failed step keeps the work folder and prints where it is and the shell command; the run ends with one line per failed task', async () => {
+    const r = await ws.nx('run-many', '-t', 'build', '-c', 'x86_64', '--projects=broken,broken-configure,fine', '--output-style=static');
     assert.notEqual(r.exitCode, 0);
+    assert.ok(existsSync(path.join(ws.root, 'dist/x86_64/packages/fine/fine-1.0-1-x86_64.pkg.tar.zst')), 'the independent task ran to its end');
+    const summary = r.all.split('\n').filter((l) => l.startsWith('nx-distro: '));
+    assert.deepEqual(summary.filter((l) => / failed/.test(l)), [
+      'nx-distro: 2 task(s) failed:',
+      // By task id: broken-configure:build:x86_64 sorts before broken:build:x86_64.
+      'nx-distro: failed: x86_64 broken-configure: step configure; log dist/x86_64/packages/broken-configure/build.log; shell: npx nx-distro shell broken-configure -c x86_64',
+      'nx-distro: failed: x86_64 broken: step build; log dist/x86_64/packages/broken/build.log; shell: npx nx-distro shell broken -c x86_64',
+    ]);
     assert.match(r.all, /^broken: step build failed \(exit 1\) after [\d.]+ s; full log: dist\/x86_64\/packages\/broken\/build\.log; work folder kept: tmp\/build\/x86_64\/broken; a shell in its sandbox: npx nx-distro shell broken -c x86_64$/m);
     assert.equal(readFileSync(path.join(work(), 'src', 'configured.txt'), 'utf8'), 'configured by the step\n');
     assert.equal(JSON.parse(readFileSync(path.join(work(), 'sandbox.json'), 'utf8')).failedPhase, 'build');

@@ -11,6 +11,7 @@ import {
   cacheDir,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
+import { failureSummary } from '../build/failure-summary';
 import { recordRun, signaturesDir } from '../explain/signatures';
 import { recordCacheEntries, unservedEntries, unservedHint } from '../explain/unindexed';
 import { assertHostReady } from '../host/requirements';
@@ -232,6 +233,12 @@ export const postTasksExecution: PostTasksExecution<NxDistroPluginOptions> = (ra
     if (unserved.length) console.warn(unservedHint(unserved, cacheDir, workspaceDataDirectory));
   } catch {
     // a hint only
+  }
+  try {
+    // One line per failed task, with its step, log and rescue shell (build/failure-summary.ts).
+    for (const line of failureSummary(context.workspaceRoot, context.taskResults)) console.error(line);
+  } catch {
+    // a summary only: each task printed its own failure
   }
   if (!options.runReport) return;
   try {
