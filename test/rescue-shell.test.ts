@@ -9,7 +9,7 @@
  * Needs tmux (tools/setup-host).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -132,6 +132,26 @@ describe('rescue shell: nx-distro shell in a failed build\'s sandbox', { skip: n
     assert.match(text, /^the root is read-only$/m);
     assert.ok(!existsSync('/usr/nx-distro-probe'));
     assert.equal(readFileSync(path.join(work(), 'src', 'fixed.txt'), 'utf8'), 'fixed\n', 'what the user wrote in $srcdir stays in the work folder');
+  });
+
+  it('resumes from the failed step with the fix made in the shell, outside Nx: packages in dist/<target>/resumed, nothing cached', async () => {
+    const cache = path.join(ws.root, '.nx-test', 'cache');
+    const before = readdirSync(cache).sort();
+    const r = await ws.bin('nx-distro', 'resume', 'broken', '-c', 'x86_64');
+    assert.equal(r.exitCode, 0, r.all);
+    assert.match(r.stderr, /^nx-distro resume: broken for x86_64: from step build in tmp\/build\/x86_64\/broken; log: dist\/x86_64\/resumed\/broken\/build\.log$/m);
+    assert.match(r.stderr, /^nx-distro resume: wrote dist\/x86_64\/resumed\/broken\/ from a build resumed by hand: nothing of it is cached, uploaded or staged by other builds; put the fix into the recipe \(a patch or a step\), then: npx nx run broken:build -c x86_64$/m);
+    const pkg = path.join(ws.root, 'dist/x86_64/resumed/broken/broken-1.0-1-x86_64.pkg.tar.zst');
+    assert.equal((await execa('bsdtar', ['-xOf', pkg, 'usr/share/broken/fixed.txt'])).stdout, 'fixed');
+    const log = readFileSync(path.join(ws.root, 'dist/x86_64/resumed/broken/build.log'), 'utf8');
+    assert.match(log, /==> build failed: [\s\S]*# resumed by hand from step build[\s\S]*==> build done: [\s\S]*==> install done: /, 'the failed build\'s log, then the resumed steps');
+    assert.doesNotMatch(log, /==> configure[^\n]*\n[\s\S]*# resumed by hand[\s\S]*==> configure/, 'configure is not run again');
+    assert.deepEqual(readdirSync(path.join(ws.root, 'dist/x86_64/packages/broken')).filter((f) => f.endsWith('.pkg.tar.zst')), [], 'the build\'s own output folder holds no package');
+    assert.deepEqual(readdirSync(cache).sort(), before, 'nothing entered the Nx cache');
+    // The next real build starts from a fresh work folder: the hand-made fix is gone, and it fails as the recipe says.
+    const again = await ws.nx('run', 'broken:build', '-c', 'x86_64', '--output-style=static');
+    assert.notEqual(again.exitCode, 0);
+    assert.ok(!existsSync(path.join(work(), 'src', 'fixed.txt')));
   });
 
   it('names the build to run when there is no work folder to open', async () => {

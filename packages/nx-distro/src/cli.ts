@@ -1,3 +1,4 @@
+import { RESUME_USAGE, resumeCommand } from './build/resume-cli';
 import { SHELL_USAGE, shellCommand } from './build/shell-cli';
 import { EXPLAIN_USAGE, explainCommand } from './explain/cli';
 import { LINT_USAGE, lintCommand } from './lint/cli';
@@ -11,7 +12,9 @@ ${REPRODUCIBILITY_USAGE}
 
 ${LINT_USAGE}
 
-${SHELL_USAGE}`;
+${SHELL_USAGE}
+
+${RESUME_USAGE}`;
 
 /** The commands of the `nx-distro` bin, by name. */
 const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<number>> = {
@@ -19,13 +22,14 @@ const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<num
   reproducibility: reproducibilityCommand,
   lint: lintCommand,
   shell: shellCommand,
+  resume: resumeCommand,
 };
 
 /**
- * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility`, `lint` and `shell`.
+ * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility`, `lint`, `shell` and `resume`.
  * @param argv the arguments after the program name
  * @returns the exit status (2 for a usage error), a promise of it for a command that reads
- *   packages (`lint`) or runs a shell (`shell`)
+ *   packages (`lint`) or runs steps (`shell`, `resume`)
  */
 export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;

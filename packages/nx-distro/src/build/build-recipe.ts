@@ -2,27 +2,21 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildEnvironment, buildTriplet, SANDBOX } from './environment';
-import { buildMachineArch } from '../host/binfmt';
 import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
 import { dependencyPackages, loadRecipeNamed, nodeDependencies } from './dependencies';
 import { bootstrapToolchain } from '../model/bootstrap-toolchain';
 import { sourceDateEpoch } from './source-date-epoch';
 import { writeRescueRecord, workFolder, type RescueRecord } from './rescue';
-import { sha256File } from '../sources/hash';
+import { LINT_PREFIX, PackagingFailed, packageBuild, type PackagingInput } from './package-build';
+import { runStep, STEP_UMASK, type PlannedStep } from './run-step';
 import { buildTargetName, parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
-import { buildSpec, readRecipe, recipeForArch } from '../model/recipe';
+import { readRecipe, recipeForArch } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
-import { firstDynamicElf } from '../packages/elf';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
-import { writeAbiManifest } from '../packages/abi-manifest';
 import { packageFolder } from '../packages/layout';
-import { backupEntryProblem, writePackage } from '../packages/pacman-package';
-import { splitPackageSpecs, splitPackageTree } from '../packages/split';
-import { stripNondeterminism } from '../packages/strip-nondeterminism';
-import { lintPackageTree, stripSpecialBits } from '../packages/package-lint';
-import { scanTree } from '../util/file-tree';
-import { outsideIdentity, runSandboxed, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
+import { stripSpecialBits } from '../packages/package-lint';
+import { outsideIdentity, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
 import { PatchError } from '../sources/patch';
 import { prepareSources, SourceVerificationError } from '../sources/prepare';
@@ -31,9 +25,6 @@ import { missingBuildrootPackages, missingHostPackages } from './host-tools';
 import { readSnippets } from '../styles/snippets';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
-import { stepEndLine } from '../run-report/build-log';
-import { lintBuild } from '../lint/build-lint';
-import { formatFinding, type LintPolicy } from '../lint/lint';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -81,10 +72,10 @@ export function libfaketimePath(): string {
 export const TOOLCHAIN_RUNTIME_PACKAGE = 'toolchain-runtime';
 
 /** File mode creation mask of every build step (octal), makepkg's: packages keep file modes, so the caller's umask must not reach them. */
-export const STEP_UMASK = '0022';
+export { STEP_UMASK };
 
 /** What starts each `nx-distro lint` finding a build prints (and appends to `build.log`), so they are easy to grep. */
-export const LINT_PREFIX = 'lint: ';
+export { LINT_PREFIX };
 
 /** Lines of the build log printed when a step fails. */
 const LOG_TAIL_LINES = 40;
@@ -121,15 +112,15 @@ export type BuildMode = 'cross' | 'native';
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
  *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
- * 6. `$pkgdir` (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism,
- *    checked by {@link lintPackageTree}: no undeclared setuid/setgid entry, nothing world-writable
+ * 6. `$pkgdir`, by {@link packageBuild}'s passes (build/package-build.ts), (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism,
+ *    checked by `lintPackageTree`: no undeclared setuid/setgid entry, nothing world-writable
  *    without the sticky bit, no link out of the package; each problem one error line naming the
  *    recipe file, the path and the fix)
  *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
- *    external toolchain, a package holding a dynamically linked ELF file ({@link firstDynamicElf})
+ *    external toolchain, a package holding a dynamically linked ELF file (`firstDynamicElf`)
  *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
  *    programs, headers or data do not). Before it is written, `nx-distro lint`'s checks run on
- *    `$pkgdir` (src/lint/, {@link lintBuild}): each finding one `lint: ` line (logged and appended to
+ *    `$pkgdir` (src/lint/, `lintBuild`): each finding one `lint: ` line (logged and appended to
  *    `build.log`); a finding of a check the recipe's or the target's `lint.errors` names fails
  *    the build, and no package is written. `abi.json` is written over the whole `$pkgdir`; then
  *    the split packages (`subpackages`, `split`: packages/split.ts; not for a stage build) take
@@ -308,30 +299,42 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     // The host machine's programs run here in a native build, or a cross build for this machine's triplet.
     const native = mode === 'native' || target.triplet === env.CBUILD;
     const binds = sandboxBinds;
-    // How the steps are sandboxed, for `nx-distro shell` (build/rescue.ts): the work folder keeps it.
-    const rescue: RescueRecord = { format: 1, node: what, systemTarget: loadedTarget.name, mode, sandbox: { binds, env, cwd: SANDBOX.srcdir, ...(mode === 'native' ? { root: sysroot } : {}) }, pkgdir };
+    // What becomes of $pkgdir after the steps (build/package-build.ts), decided now.
+    const packaging: PackagingInput = {
+      workspaceRoot: root,
+      distDir,
+      systemTarget: loadedTarget.name,
+      recipeFile,
+      recipe,
+      target,
+      ...(options.stage ? { stage: options.stage } : {}),
+      node: what,
+      pkgdir,
+      splitDir: path.join(work, 'split'),
+      outDir,
+      logFile,
+      epoch,
+      // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
+      // the bootstrap toolchain's runtime recipes (its C library); never for the toolchain's own
+      // recipes, nor for a build-machine program (`toolchain: true`).
+      runtimeIfDynamic: recipe.toolchain ? [] : target.toolchain.kind === 'external' ? [TOOLCHAIN_RUNTIME_PACKAGE] : usesBootstrap ? [...bootstrap.runtime] : [],
+      provided: [...provided],
+      sysrootKeys,
+      installed,
+    };
+    // The steps this build runs, in order: `check` only where asked and the host's programs run here.
+    const planned: PlannedStep[] = PHASES.flatMap((phase) => (steps[phase] && (phase !== 'check' || (options.check && native)) ? [{ phase, script: steps[phase]! }] : []));
+    // How the steps are sandboxed, for `nx-distro shell` and `nx-distro resume` (build/rescue.ts): the work folder keeps it.
+    const rescue: RescueRecord = { format: 1, node: what, systemTarget: loadedTarget.name, mode, sandbox: { binds, env, cwd: SANDBOX.srcdir, ...(mode === 'native' ? { root: sysroot } : {}) }, pkgdir, steps: planned, packaging };
     await writeRescueRecord(work, rescue);
     // What a failure message adds: the kept work folder, and the shell that opens its sandbox.
     const rescueHint = variation
       ? `; work folder kept: ${path.relative(root, work)}`
       : `; work folder kept: ${path.relative(root, work)}; a shell in its sandbox: npx nx-distro shell ${recipe.name}${options.stage ? `:${buildTargetName(options.stage)}` : ''} -c ${loadedTarget.name}`;
-    for (const phase of PHASES) {
-      const script = steps[phase];
-      if (!script) continue;
-      if (phase === 'check' && !(options.check && native)) continue;
-      await fs.appendFile(logFile, `\n==> ${phase}\n`);
-      const started = Date.now();
-      const r = await runSandboxed({
-        binds: [...binds, { src: pkgdir, dest: SANDBOX.pkgdir, writable: phase === 'install' }],
-        ...(mode === 'native' ? { root: sysroot } : {}),
-        env,
-        cwd: SANDBOX.srcdir,
-        // makepkg's umask: file modes, which packages keep, never depend on the caller's.
-        argv: ['/bin/sh', '-e', '-c', `umask ${STEP_UMASK}\n${script}`],
-        logFile,
-      });
-      // The step's times, machine-readable, for the run report (src/run-report/build-log.ts).
-      await fs.appendFile(logFile, stepEndLine(phase, started, Date.now(), r.signal ?? r.exitCode));
+    for (const step of planned) {
+      const phase = step.phase;
+      const r = await runStep(step, rescue.sandbox, pkgdir, logFile);
+      const started = r.started;
       if (r.exitCode !== 0) {
         await writeRescueRecord(work, { ...rescue, failedPhase: phase });
         const tail = (await fs.readFile(logFile, 'utf8')).trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
@@ -340,135 +343,10 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       logger.info(`${what}: ${phase} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
 
-    await removeLibtoolArchives(pkgdir);
-    await stripNondeterminism(pkgdir, epoch);
-    if ((await fs.readdir(pkgdir)).length === 0) throw new StepFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
-    // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
-    const tree = scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead');
-    const problems = lintPackageTree(tree, recipe.setuid ?? []).map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix));
-    if (problems.length) throw new InputErrors(problems);
-    const spec = buildSpec(recipe, options.stage);
-    // What a dynamically linked program needs at run time: the external toolchain's C runtime, or
-    // the bootstrap toolchain's runtime recipes (its C library); never for the toolchain's own
-    // recipes, nor for a build-machine program (`toolchain: true`).
-    const dynamic = !recipe.toolchain && (await firstDynamicElf(pkgdir)) !== undefined;
-    const runtimeDepends = !dynamic ? [] : target.toolchain.kind === 'external' ? [TOOLCHAIN_RUNTIME_PACKAGE] : usesBootstrap ? [...bootstrap.runtime] : [];
-    const depends = [
-      ...runtimeDepends.filter((n) => n !== recipe.name),
-      ...spec.depends.map((d) => parseDependencyRef(d).name).filter((n) => !provided.has(n)),
-    ];
-    const arch = recipe.toolchain ? buildMachineArch() : target.arch;
-    // nx-distro lint (src/lint/): warnings by default, errors where the recipe or the target says.
-    const findings = await lintBuild({
-      workspaceRoot: root,
-      distDir,
-      systemTarget: loadedTarget.name,
-      pkgdir,
-      name: recipe.name,
-      arch,
-      depends,
-      expectedArch: arch,
-      known: sysrootKeys,
-      setuid: recipe.setuid ?? [],
-      // A `toolchain: true` recipe's package runs on the build machine, whose libraries it links.
-      skip: recipe.toolchain ? ['needed-without-depends', 'depends-not-needed'] : [],
-      recipePolicy: recipe.lint as LintPolicy | undefined,
-      targetPolicy: target.lint as LintPolicy | undefined,
-    });
-    if (findings.length) {
-      const lines = findings.map((f) => `${LINT_PREFIX}${formatFinding(f)}`);
-      for (const [i, f] of findings.entries()) {
-        if (f.severity === 'error') logger.error(lines[i]);
-        else logger.warn(lines[i]);
-      }
-      await fs.appendFile(logFile, `\n${lines.join('\n')}\n`);
-    }
-    const lintErrors = findings.filter((f) => f.severity === 'error').length;
-    if (lintErrors) throw new StepFailed(`${what}: ${lintErrors} lint error(s) above (checks the recipe's or the target's \`lint.errors\` names); no package is written; fix them, or list the checks in the recipe's \`lint.ignore\``);
-    // What dependents' cache keys read instead of the packages (early cutoff, docs/cache-keys.md):
-    // one manifest over the whole $pkgdir, before the split, so it covers every package of the recipe.
-    await writeAbiManifest(pkgdir, outDir);
-    // Split packages (packages/split.ts): their files leave $pkgdir, which keeps the main package's.
-    const splitTrees = options.stage ? [] : await splitPackageTree(pkgdir, splitPackageSpecs(recipe), path.join(work, 'split'), recipeFile);
-    // Backup files belong to the main package. Named here as the recipe's field; writePackage
-    // would refuse the same entries.
-    const byRel = new Map((splitTrees.length ? scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead') : tree).map((e) => [e.rel, e]));
-    const backupProblems: InputError[] = [];
-    for (const [i, file] of (recipe.backup ?? []).entries()) {
-      const problem = backupEntryProblem(byRel, file);
-      if (problem) backupProblems.push(new InputError(recipeFile, `backup[${i}]`, `${what}: ${problem}`, splitTrees.some((t) => t.taken.includes(file)) ? 'a configuration file stays in the main package: narrow the split package\'s files patterns' : 'install the configuration file into $pkgdir, or drop it from backup'));
-    }
-    if (backupProblems.length) throw new InputErrors(backupProblems);
-    const buildinfo = {
-      pkgbuildSha256: await sha256File(path.join(root, recipeFile)),
-      builddir: '/build',
-      startdir: '/build',
-      buildenv: [],
-      options: [],
-      installed,
-      buildtoolver: '0.1.0',
-    };
-    const result = await writePackage(
-      pkgdir,
-      {
-        pkgname: recipe.name,
-        pkgbase: recipe.name,
-        pkgver: recipe.version,
-        pkgrel: recipe.release,
-        pkgdesc: recipe.description,
-        url: recipe.homepage,
-        // A toolchain recipe's package runs on the build machine.
-        arch,
-        license: recipe.license,
-        depends,
-        // pacman's relations and files, as the recipe gives them (docs/recipe-format.md).
-        provides: recipe.provides ?? [],
-        conflicts: recipe.conflicts ?? [],
-        replaces: recipe.replaces ?? [],
-        groups: recipe.groups ?? [],
-        backup: recipe.backup ?? [],
-        optdepends: recipe.optdepends ?? [],
-        packager: 'nx-distro',
-        builddate: epoch,
-      },
-      buildinfo,
-      outDir,
-      epoch,
-    );
-    logger.info(`${what}: wrote ${path.relative(root, result.file)} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
-    for (const t of splitTrees) {
-      // A split package needs the C runtime on the same terms as the main one.
-      const needsRuntime = !recipe.toolchain && (await firstDynamicElf(t.dir)) !== undefined;
-      const sub = await writePackage(
-        t.dir,
-        {
-          pkgname: t.spec.name,
-          pkgbase: recipe.name,
-          pkgver: recipe.version,
-          pkgrel: recipe.release,
-          pkgdesc: t.spec.description,
-          url: recipe.homepage,
-          arch,
-          license: recipe.license,
-          depends: [...(needsRuntime ? runtimeDepends : []), ...t.spec.depends],
-          provides: [],
-          conflicts: [],
-          replaces: [],
-          groups: [],
-          backup: [],
-          optdepends: [],
-          packager: 'nx-distro',
-          builddate: epoch,
-        },
-        buildinfo,
-        outDir,
-        epoch,
-      );
-      logger.info(`${what}: wrote ${path.relative(root, sub.file)} (${t.spec.field}: ${t.taken.length} file(s), ${sub.size} bytes, installed ${sub.installedSize} bytes, sha256 ${sub.sha256})`);
-    }
+    await packageBuild(packaging);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed) {
+    if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed || e instanceof PackagingFailed) {
       logger.error(e.message);
       return { success: false };
     }
@@ -492,13 +370,6 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
 export function installOutsidePkgdirHint(phase: string, logTail: string): string {
   if (phase !== 'install' || !/Read-only file system|Permission denied/.test(logTail)) return '';
   return '; the install step wrote outside $pkgdir (the root is read-only): if the Makefile has no DESTDIR, install with its prefix under $pkgdir (steps.install: make PREFIX="$pkgdir/usr" install, or make_args)';
-}
-
-/** Removes libtool's `.la` files: their absolute paths would point into the build sysroot (Arch's and Alpine's practice). */
-async function removeLibtoolArchives(dir: string): Promise<void> {
-  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.la')) await fs.rm(path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
-  }
 }
 
 /** Makes a previous run's work folder removable (builds may leave read-only folders). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { failureSummary } from './failure-summary';
+import type { PackagingInput } from './package-build';
 import { writeRescueRecord, workFolder } from './rescue';
 
 const result = (id: string, status: string, outputs: string[] = []) => {
@@ -19,7 +20,7 @@ describe('failureSummary', () => {
       writeFileSync(path.join(root, 'dist/aarch64/packages/gcc@stage1/build.log'), '');
       const work = workFolder(root, 'aarch64', 'gcc@stage1');
       mkdirSync(work, { recursive: true });
-      await writeRescueRecord(work, { format: 1, node: 'gcc@stage1', systemTarget: 'aarch64', mode: 'cross', failedPhase: 'configure', sandbox: { binds: [], env: {}, cwd: '/build/src' }, pkgdir: path.join(work, 'pkg') });
+      await writeRescueRecord(work, { format: 1, node: 'gcc@stage1', systemTarget: 'aarch64', mode: 'cross', failedPhase: 'configure', sandbox: { binds: [], env: {}, cwd: '/build/src' }, pkgdir: path.join(work, 'pkg'), steps: [], packaging: {} as unknown as PackagingInput });
       const results = Object.fromEntries([
         result('gcc:build--stage1:aarch64', 'failure', ['dist/aarch64/packages/gcc@stage1']),
         result('zlib:build:aarch64', 'failure', ['dist/aarch64/packages/zlib']),

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import type { PackagingInput } from './package-build';
 import { readRescueRecord, rescueShellSpec, writeRescueRecord, type RescueRecord } from './rescue';
 import { parseShellArgs } from './shell-cli';
 
@@ -14,6 +15,9 @@ const RECORD: RescueRecord = {
   failedPhase: 'build',
   sandbox: { binds: [{ src: '/w/tmp/build/aarch64/zlib/src', dest: '/build/src', writable: true }], env: { CC: 'aarch64-linux-gnu-gcc', TERM: 'dumb' }, cwd: '/build/src' },
   pkgdir: '/w/tmp/build/aarch64/zlib/pkg',
+  steps: [{ phase: 'configure', script: './configure --prefix=/usr' }, { phase: 'build', script: 'make' }, { phase: 'install', script: 'make DESTDIR="$pkgdir" install' }],
+  // Only its JSON round trip matters here (build/package-build.ts reads it).
+  packaging: { node: 'zlib', systemTarget: 'aarch64', outDir: '/w/dist/aarch64/packages/zlib' } as unknown as PackagingInput,
 };
 
 describe('rescue records', () => {

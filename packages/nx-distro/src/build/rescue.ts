@@ -2,6 +2,8 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SandboxBind, SandboxSpec } from '../sandbox/bwrap';
 import { SANDBOX } from './environment';
+import type { PackagingInput } from './package-build';
+import type { PlannedStep, StepSandbox } from './run-step';
 
 /**
  * The file in a build's work folder (`tmp/build/<system target>/<node>/`) that says how its
@@ -26,9 +28,13 @@ export interface RescueRecord {
    * folder but the system target's own folder, read-only), the native build's staged root, the
    * exact environment and the working folder inside (`/build/src`).
    */
-  readonly sandbox: Pick<SandboxSpec, 'binds' | 'env' | 'cwd' | 'root'>;
+  readonly sandbox: StepSandbox;
   /** The host folder mounted at `$pkgdir` (`/build/pkg`; writable during `install`). */
   readonly pkgdir: string;
+  /** The steps the build runs, in order, as it resolved them (style, recipe, arch overrides, snippets). */
+  readonly steps: readonly PlannedStep[];
+  /** What becomes of `$pkgdir` after the steps (build/package-build.ts). */
+  readonly packaging: PackagingInput;
 }
 
 /**
