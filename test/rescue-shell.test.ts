@@ -158,6 +158,11 @@ describe('rescue shell: nx-distro shell in a failed build\'s sandbox', { skip: n
     const r = await ws.bin('nx-distro', 'shell', 'other', '-c', 'x86_64');
     assert.equal(r.exitCode, 1);
     assert.equal(r.stderr.trim(), 'nx-distro shell: tmp/build/x86_64/other: no build of "other" for "x86_64" to open (no other/sandbox.json); fix: npx nx run other:build -c x86_64, then open it again');
+    const resume = await ws.bin('nx-distro', 'resume', 'other', '-c', 'x86_64');
+    assert.equal(resume.stderr.trim(), 'nx-distro resume: tmp/build/x86_64/other: no build of "other" for "x86_64" to resume (no other/sandbox.json); fix: npx nx run other:build -c x86_64, then resume it again');
+    const built = await ws.bin('nx-distro', 'resume', 'fine', '-c', 'x86_64');
+    assert.equal(built.exitCode, 1);
+    assert.equal(built.stderr.trim(), 'nx-distro resume: tmp/build/x86_64/fine: its last build did not fail in a step, so there is nothing to resume; fix: npx nx run fine:build -c x86_64');
     const usage = await ws.bin('nx-distro', 'shell', 'broken');
     assert.equal(usage.exitCode, 2);
     assert.match(usage.stderr.trim(), /^nx-distro shell: no system target \(-c\); fix: nx-distro shell PROJECT\[:TARGET\] -c SYSTEM_TARGET, e\.g\. nx-distro shell zlib -c aarch64$/);

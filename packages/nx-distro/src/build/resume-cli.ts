@@ -1,11 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { InputError, InputErrors, quote } from '../model/errors';
+import { InputError, InputErrors } from '../model/errors';
 import { stripSpecialBits } from '../packages/package-lint';
 import { PackagingFailed, packageBuild } from './package-build';
-import { readRescueRecord, workFolder } from './rescue';
 import { runStep } from './run-step';
-import { parseShellArgs } from './shell-cli';
+import { openWorkFolder } from './shell-cli';
 
 /** Usage of `nx-distro resume`. */
 export const RESUME_USAGE = `nx-distro resume PROJECT[:TARGET] -c SYSTEM_TARGET
@@ -30,19 +29,10 @@ export function resumedFolder(distDir: string, systemTarget: string, node: strin
  *   nothing to resume, 2 for a usage error
  */
 export async function resumeCommand(args: readonly string[], workspaceRoot = process.cwd()): Promise<number> {
-  const parsed = parseShellArgs(args);
-  if ('error' in parsed) {
-    console.error(`nx-distro resume: ${parsed.error}; fix: ${RESUME_USAGE.split('\n')[0]}, e.g. nx-distro resume zlib -c aarch64`);
-    return 2;
-  }
-  const work = workFolder(workspaceRoot, parsed.systemTarget, parsed.node);
-  const rel = path.relative(workspaceRoot, work);
-  const record = readRescueRecord(work);
+  const opened = openWorkFolder('resume', RESUME_USAGE, 'resume', args, workspaceRoot);
+  if (typeof opened === 'number') return opened;
+  const { parsed, work, rel, record } = opened;
   const again = `npx nx run ${parsed.project}:${parsed.target} -c ${parsed.systemTarget}`;
-  if (!record) {
-    console.error(`nx-distro resume: ${rel}: no build of ${quote(parsed.node)} for ${quote(parsed.systemTarget)} to resume (no sandbox.json); fix: ${again}`);
-    return 1;
-  }
   const from = record.steps.findIndex((s) => s.phase === record.failedPhase);
   if (!record.failedPhase || from < 0) {
     console.error(`nx-distro resume: ${rel}: its last build did not fail in a step, so there is nothing to resume; fix: ${again}`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { BUILD_TARGET } from '../model/dependency-ref';
 import { quote } from '../model/errors';
 import { runSandboxed } from '../sandbox/bwrap';
-import { readRescueRecord, rescueShellSpec, workFolder } from './rescue';
+import { readRescueRecord, rescueShellSpec, workFolder, type RescueRecord } from './rescue';
 
 /** Usage of `nx-distro shell`. */
 export const SHELL_USAGE = `nx-distro shell PROJECT[:TARGET] -c SYSTEM_TARGET
@@ -50,6 +50,40 @@ export function parseShellArgs(args: readonly string[]): ShellArgs | { error: st
   return { project, target, node: stage ? `${project}@${stage}` : project, systemTarget };
 }
 
+/** A work folder opened for `nx-distro shell` or `resume`: the arguments, the folder and its record. */
+export interface OpenedWorkFolder {
+  readonly parsed: ShellArgs;
+  /** Absolute. */
+  readonly work: string;
+  /** Workspace-relative, for messages. */
+  readonly rel: string;
+  readonly record: RescueRecord;
+}
+
+/**
+ * The common start of `nx-distro shell` and `resume`: parses the arguments and reads the work
+ * folder's sandbox record, printing the one-line error when either fails.
+ * @param command `shell` or `resume`, for the messages
+ * @param usage the command's usage (its first line is the fix of a usage error)
+ * @param verb what the command does to the build (`open`, `resume`)
+ * @returns the opened folder, or the exit status: 2 for a usage error, 1 when there is no record
+ */
+export function openWorkFolder(command: string, usage: string, verb: string, args: readonly string[], workspaceRoot: string): OpenedWorkFolder | number {
+  const parsed = parseShellArgs(args);
+  if ('error' in parsed) {
+    console.error(`nx-distro ${command}: ${parsed.error}; fix: ${usage.split('\n')[0]}, e.g. nx-distro ${command} zlib -c aarch64`);
+    return 2;
+  }
+  const work = workFolder(workspaceRoot, parsed.systemTarget, parsed.node);
+  const rel = path.relative(workspaceRoot, work);
+  const record = readRescueRecord(work);
+  if (!record) {
+    console.error(`nx-distro ${command}: ${rel}: no build of ${quote(parsed.node)} for ${quote(parsed.systemTarget)} to ${verb} (no ${path.basename(work)}/sandbox.json); fix: npx nx run ${parsed.project}:${parsed.target} -c ${parsed.systemTarget}, then ${verb} it again`);
+    return 1;
+  }
+  return { parsed, work, rel, record };
+}
+
 /**
  * `nx-distro shell`, run in the workspace root: reads the work folder's sandbox record
  * (build/rescue.ts) and runs the rescue shell in the caller's terminal.
@@ -57,18 +91,9 @@ export function parseShellArgs(args: readonly string[]): ShellArgs | { error: st
  * @returns the shell's exit status, 1 when there is nothing to open, 2 for a usage error
  */
 export async function shellCommand(args: readonly string[], workspaceRoot = process.cwd()): Promise<number> {
-  const parsed = parseShellArgs(args);
-  if ('error' in parsed) {
-    console.error(`nx-distro shell: ${parsed.error}; fix: ${SHELL_USAGE.split('\n')[0]}, e.g. nx-distro shell zlib -c aarch64`);
-    return 2;
-  }
-  const work = workFolder(workspaceRoot, parsed.systemTarget, parsed.node);
-  const rel = path.relative(workspaceRoot, work);
-  const record = readRescueRecord(work);
-  if (!record) {
-    console.error(`nx-distro shell: ${rel}: no build of ${quote(parsed.node)} for ${quote(parsed.systemTarget)} to open (no ${path.basename(work)}/sandbox.json); fix: npx nx run ${parsed.project}:${parsed.target} -c ${parsed.systemTarget}, then open it again`);
-    return 1;
-  }
+  const opened = openWorkFolder('shell', SHELL_USAGE, 'open', args, workspaceRoot);
+  if (typeof opened === 'number') return opened;
+  const { record, rel } = opened;
   const hostRoot = record.sandbox.root ?? '/';
   const spec = rescueShellSpec(record, existsSync(path.join(hostRoot, 'bin', 'bash')), process.env.TERM || 'xterm');
   const state = record.failedPhase ? `its ${record.failedPhase} step failed` : 'its last build did not fail';
