@@ -15,6 +15,34 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
+/**
+ * A library wrapping zlib, split into zwrap and zwrap-dev, whose zwrap.pc requires zlib (so
+ * zwrap-dev needs zlib-dev: Alpine's `pc:` dependencies) and whose zwrap-extra.pc requires
+ * zwrap (its own package) and a module nothing provides (a warning).
+ */
+const ZWRAP = `name: zwrap
+version: '1.0'
+release: 1
+description: A library wrapping zlib, whose pkg-config file requires zlib
+license: [MIT]
+homepage: https://example.org/zwrap
+sources: []
+depends: [zlib]
+makedepends: [zlib]
+split: [dev]
+steps:
+  build: |
+    printf '#include <zlib.h>\\nconst char *zwrap_version(void) { return zlibVersion(); }\\n' > zwrap.c
+    $CC $CFLAGS $CPPFLAGS -fPIC -c zwrap.c -o zwrap.o
+    $CC $LDFLAGS -shared -Wl,-soname,libzwrap.so.1 -o libzwrap.so.1 zwrap.o -lz
+  install: |
+    install -Dm755 libzwrap.so.1 "$pkgdir/usr/lib/libzwrap.so.1"
+    ln -s libzwrap.so.1 "$pkgdir/usr/lib/libzwrap.so"
+    printf 'const char *zwrap_version(void);\\n' | install -Dm644 /dev/stdin "$pkgdir/usr/include/zwrap.h"
+    printf 'Name: zwrap\\nDescription: zlib wrapped\\nVersion: 1.0\\nLibs: -lzwrap\\nRequires.private: zlib >= 1.2\\n' | install -Dm644 /dev/stdin "$pkgdir/usr/lib/pkgconfig/zwrap.pc"
+    printf 'Name: zwrap-extra\\nDescription: more\\nVersion: 1.0\\nRequires: zwrap, nowhere-module\\n' | install -Dm644 /dev/stdin "$pkgdir/usr/lib/pkgconfig/zwrap-extra.pc"
+`;
+
 /** A system target of its own (aarch64's file with other package sets), so its rootfs is small. */
 const TARGET = 'aarch64-split';
 const needRoot = process.getuid?.() === 0 ? false : 'pacman installs need root';
@@ -31,6 +59,7 @@ describe('split packages: zlib and zlib-dev from one build', { skip: needRoot },
     cpSync(path.join(REPO_ROOT, 'recipes', 'zlib'), path.join(ws.root, 'recipes', 'zlib'), { recursive: true });
     cpSync(path.join(REPO_ROOT, 'test', 'fixtures', 'mutations', 'zprobe'), path.join(ws.root, 'recipes', 'zprobe'), { recursive: true });
     ws.write('recipes/zlib/recipe.yaml', ws.read('recipes/zlib/recipe.yaml').replace(/^style: /m, 'split: [dev]\nstyle: '));
+    ws.write('recipes/zwrap/recipe.yaml', ZWRAP);
     const aarch64 = ws.read('targets/aarch64.yaml');
     ws.write(`targets/${TARGET}.yaml`, aarch64.replace(/^package_sets:[\s\S]*?(?=^image:)/m, 'package_sets:\n  base:\n    packages: [zprobe]\n  dev:\n    on: base\n    packages: [zlib-dev]\n'));
   });
@@ -67,6 +96,16 @@ describe('split packages: zlib and zlib-dev from one build', { skip: needRoot },
     assert.match(info, /^depend = zlib$/m, 'a program needs the library, not its headers');
   });
 
+  it("gives a -dev package the packages its pkg-config files require: zwrap-dev depends on zlib-dev, and warns of a module nothing provides", async () => {
+    const r = await ws.nx('run', 'zwrap:build', '-c', TARGET, '--output-style=static');
+    assert.equal(r.exitCode, 0, r.all.slice(-4000));
+    const dev = await pkginfo(path.join(dist('packages', 'zwrap'), 'zwrap-dev-1.0-1-aarch64.pkg.tar.zst'));
+    assert.deepEqual(dev.split('\n').filter((l) => l.startsWith('depend = ')), ['depend = zwrap=1.0-1', 'depend = zlib-dev']);
+    assert.match(r.all, /^zwrap: zwrap-dev: usr\/lib\/pkgconfig\/zwrap-extra\.pc: nowhere-module: a pkg-config requirement no package of this build or its makedepends provides/m);
+    const main = await pkginfo(path.join(dist('packages', 'zwrap'), 'zwrap-1.0-1-aarch64.pkg.tar.zst'));
+    assert.deepEqual(main.split('\n').filter((l) => l.startsWith('depend = ')), ['depend = toolchain-runtime', 'depend = zlib'], 'the library needs no headers');
+  });
+
   it('puts both in the repository; pacman -S zlib-dev pulls zlib, and zprobe installed with pacman runs under QEMU', async () => {
     const r = await ws.nx('run', 'system:build', '-c', TARGET, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-4000));
@@ -89,6 +128,12 @@ describe('split packages: zlib and zlib-dev from one build', { skip: needRoot },
     delete env.LD_LIBRARY_PATH;
     const run = await execa('qemu-aarch64-static', ['-L', root, path.join(root, 'usr/bin/zprobe')], { env, extendEnv: false, reject: false, all: true });
     assert.equal(run.stdout, '1.2.13', run.all);
+    // pacman follows the pkg-config dependency: zwrap-dev brings zlib-dev's headers along.
+    const zroot = path.join(ws.root, 'roots', 'zwrap');
+    mkdirSync(path.join(zroot, 'var/lib/pacman'), { recursive: true });
+    const zpacman = (...args: string[]) => execa('pacman', ['--root', zroot, '--dbpath', path.join(zroot, 'var/lib/pacman'), '--cachedir', path.join(ws.root, 'roots', 'cache'), '--config', conf, '--arch', 'aarch64', '--noconfirm', ...args], { reject: false, all: true });
+    for (const args of [['-Sy'], ['--noscriptlet', '-S', 'zwrap-dev']]) assert.equal((await zpacman(...args)).exitCode, 0, args.join(' '));
+    assert.deepEqual((await zpacman('-Qq')).stdout.split('\n').sort(), ['toolchain-runtime', 'zlib', 'zlib-dev', 'zwrap', 'zwrap-dev']);
   });
 
   it('installs no headers in an image layer unless its package set names zlib-dev', async () => {

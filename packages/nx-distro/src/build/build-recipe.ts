@@ -321,6 +321,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       provided: [...provided],
       sysrootKeys,
       installed,
+      stagedTrees: installed.map((n, i) => ({ name: n.split('-').slice(0, -3).join('-'), dir: staged[i] })),
     };
     // The steps this build runs, in order: `check` only where asked and the host's programs run here.
     const planned: PlannedStep[] = PHASES.flatMap((phase) => (steps[phase] && (phase !== 'check' || (options.check && native)) ? [{ phase, script: steps[phase]! }] : []));

@@ -13,6 +13,7 @@ import { writeAbiManifest } from '../packages/abi-manifest';
 import { firstDynamicElf } from '../packages/elf';
 import { lintPackageTree } from '../packages/package-lint';
 import { backupEntryProblem, writePackage } from '../packages/pacman-package';
+import { pkgconfigDepends, type PackageTree } from '../packages/pkgconfig-depends';
 import { splitPackageSpecs, splitPackageTree } from '../packages/split';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
 import { sha256File } from '../sources/hash';
@@ -59,6 +60,8 @@ export interface PackagingInput {
   readonly sysrootKeys: readonly string[];
   /** The staged packages' `name-version-release-arch`, for `.BUILDINFO`. */
   readonly installed: readonly string[];
+  /** The staged packages as trees (pacman name, extracted folder): where split packages' pkg-config requirements are looked up. */
+  readonly stagedTrees: readonly PackageTree[];
 }
 
 /** A problem of the installed tree that is the build's, not the recipe file's (nothing installed, lint errors); `message` says it and the fix. */
@@ -176,6 +179,13 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
     epoch,
   );
   logger.info(`${what}: wrote ${path.relative(input.workspaceRoot, result.file)} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
+  // What a split package's pkg-config files require (Alpine's `pc:` dependencies): zlib-dev for a
+  // foo.pc that says `Requires: zlib`. A requirement nothing provides is a warning.
+  const ownTrees = [{ name: recipe.name, dir: pkgdir }, ...splitTrees.map((s) => ({ name: s.spec.name, dir: s.dir }))];
+  const pcDepends = await pkgconfigDepends(ownTrees.slice(1), ownTrees, input.stagedTrees, (n) => `${n}=${recipe.version}-${recipe.release}`);
+  for (const [name, found] of pcDepends) {
+    if (found.unresolved.length) logger.warn(`${what}: ${name}: ${found.unresolved.join(', ')}: a pkg-config requirement no package of this build or its makedepends provides (pkg-config fails on it); add the recipe installing that module's .pc file to makedepends`);
+  }
   for (const t of splitTrees) {
     // A split package needs the C runtime on the same terms as the main one.
     const needsRuntime = !recipe.toolchain && (await firstDynamicElf(t.dir)) !== undefined;
@@ -190,7 +200,7 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
         url: recipe.homepage,
         arch,
         license: recipe.license,
-        depends: [...(needsRuntime ? runtimeDepends : []), ...t.spec.depends],
+        depends: [...new Set([...(needsRuntime ? runtimeDepends : []), ...t.spec.depends, ...(pcDepends.get(t.spec.name)?.depends ?? [])])],
         provides: [],
         conflicts: [],
         replaces: [],
