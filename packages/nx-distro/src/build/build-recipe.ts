@@ -112,10 +112,11 @@ export type BuildMode = 'cross' | 'native';
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
  *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
- * 6. `$pkgdir`, by {@link packageBuild}'s passes (build/package-build.ts), (libtool `.la` files removed, archive timestamps normalised by strip-nondeterminism,
- *    checked by `lintPackageTree`: no undeclared setuid/setgid entry, nothing world-writable
+ * 6. `$pkgdir`, by {@link packageBuild}'s passes (build/package-build.ts): libtool `.la` files
+ *    removed, archive timestamps normalised by strip-nondeterminism, the tree
+ *    checked by `lintPackageTree` (no undeclared setuid/setgid entry, nothing world-writable
  *    without the sticky bit, no link out of the package; each problem one error line naming the
- *    recipe file, the path and the fix)
+ *    recipe file, the path and the fix); it
  *    becomes `NAME-VER-REL-ARCH.pkg.tar.zst` with `abi.json` beside it; with an
  *    external toolchain, a package holding a dynamically linked ELF file (`firstDynamicElf`)
  *    depends on {@link TOOLCHAIN_RUNTIME_PACKAGE} besides its recipe's `depends` (a kernel, static
@@ -130,8 +131,9 @@ export type BuildMode = 'cross' | 'native';
  *    `src/` and `pkg/` ({@link stripSpecialBits}): with nx run as root, the sandbox's user is root
  *    outside, and a setuid file left there would be root's on the host.
  *
- * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg),
- * replaced at each run. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
+ * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg,
+ * and `sandbox.json`, the record `nx-distro shell` and `resume` read: build/rescue.ts), replaced
+ * at each run; a failed step's message names it. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
  * `build-machine/` instead of `packages/` for a `toolchain: true` recipe (packages/layout.ts).
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
  *   still builds natively for a `builds: native` system target)
