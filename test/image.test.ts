@@ -23,7 +23,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
 import { tiered } from './helpers/tier';
-import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { copyTierRecipes, createWorkspace, digests, type TestWorkspace } from './helpers/workspace';
 
 const TARGETS = ['aarch64', 'x86_64'];
 /**
@@ -41,8 +41,8 @@ describe('images: rootfs, squashfs layers, initramfs, kernel, boot in QEMU', { s
 
   before(() => {
     ws = createWorkspace(undefined, { shareRunCache: true });
-    rmSync(path.join(ws.root, 'recipes'), { recursive: true });
-    cpSync(path.join(REPO_ROOT, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
+    // The recipes test/build.test.ts built for this tier (system:build's repository holds each one's package).
+    copyTierRecipes(ws);
     if (process.env.NX_DISTRO_TEST_MIRRORS) ws.env.NX_DISTRO_MIRRORS = process.env.NX_DISTRO_TEST_MIRRORS;
   });
   after(() => {

@@ -28,7 +28,7 @@ import { execa } from 'execa';
 import { load } from 'js-yaml';
 import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
 import { tiered } from './helpers/tier';
-import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { copyTierRecipes, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 interface TargetFile {
   arch: string;
@@ -235,9 +235,9 @@ describe('the linux recipe: a kernel per system target that boots under QEMU', (
   const built = new Set<string>();
 
   before(() => {
-    // Every recipe, as test/build.test.ts has them, so the kernel's cache key is the same there.
+    // The recipes test/build.test.ts builds for this tier, so the kernel's cache key is the same there.
     ws = createWorkspace(undefined, { shareRunCache: true });
-    cpSync(path.join(REPO_ROOT, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
+    copyTierRecipes(ws);
   });
   after(() => ws.dispose());
 

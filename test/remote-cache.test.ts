@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FULL } from './helpers/tier';
-import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { copyTierRecipes, createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
 const WRITE_TOKEN = 'ci-agent-write-token-0123456789';
@@ -83,8 +83,7 @@ describe('remote cache: build agents and a fresh clone share only a cache server
   function clone(token: string, distfiles: 'run' | 'own', root?: string): TestWorkspace {
     const ws = createWorkspace(undefined, { root });
     workspaces.push(ws);
-    rmSync(path.join(ws.root, 'recipes'), { recursive: true });
-    cpSync(path.join(REPO_ROOT, 'recipes'), path.join(ws.root, 'recipes'), { recursive: true });
+    copyTierRecipes(ws);
     ws.env.NX_SELF_HOSTED_REMOTE_CACHE_SERVER = server.url;
     ws.env.NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN = token;
     // The agents may share the test run's distfiles store (fetching is not what is tested here);
@@ -159,8 +158,7 @@ describe('remote cache: build agents and a fresh clone share only a cache server
     assert.ok(agent2, 'needs the agents');
     const single = createWorkspace(undefined, { shareRunCache: true });
     workspaces.push(single);
-    rmSync(path.join(single.root, 'recipes'), { recursive: true });
-    cpSync(path.join(REPO_ROOT, 'recipes'), path.join(single.root, 'recipes'), { recursive: true });
+    copyTierRecipes(single);
     const r = await single.nx(...SCOPE.all, '-c', TARGET, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-6000));
     const products = (rel: string) => /\.pkg\.tar\.zst$/.test(rel) || !rel.endsWith('.log');

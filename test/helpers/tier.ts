@@ -10,6 +10,9 @@
  * the full tier shows as skipped in `npm test`, with {@link FULL_ONLY} as its reason.
  */
 
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+
 /** True when the full tier runs (`NX_DISTRO_TEST_TIER=full`, set by `npm run test:full`). */
 export const FULL = process.env.NX_DISTRO_TEST_TIER === 'full';
 
@@ -37,4 +40,33 @@ export function tiered<T>(cases: readonly T[], name: (c: T) => string, quick: re
   const names = new Set(cases.map(name));
   for (const q of quick) if (!names.has(q)) throw new Error(`test tier: the quick tier names ${JSON.stringify(q)}, which is not a case (${[...names].join(', ')})`);
   return cases.map((c) => ({ case: c, skip: FULL || quick.includes(name(c)) ? false : FULL_ONLY }));
+}
+
+/**
+ * The recipes the quick tier builds end to end (test/build.test.ts for aarch64, and the files
+ * that share its builds: images, kernel, remote cache): the system the aarch64 image boots, the
+ * toolchain recipes an external toolchain stands in for, and the first real recipe of each build
+ * style. CI's run of the README's first command builds every recipe for aarch64 anyway, so a
+ * recipe outside this list is still built on every CI run; its programs run in its own test
+ * (test/base-recipes.test.ts), and the full tier builds and checks every recipe for every target.
+ * A distribution of hundreds of recipes cannot build them all twice in the quick tier's budget.
+ */
+export const QUICK_RECIPES: readonly string[] = [
+  'binutils', 'busybox', 'dropbear', 'expat', 'fribidi', 'fuse3', 'gcc', 'json-c', 'linux', 'linux-headers',
+  'lua', 'lz4', 'make', 'musl', 'ncurses', 'readline', 'xz', 'zlib', 'zstd',
+];
+
+/**
+ * The recipe folders (names under `recipes/`) a tier builds end to end: every one in the full
+ * tier, {@link QUICK_RECIPES} in the quick one.
+ * @param repoRoot the repository's root (absolute)
+ * @throws Error when {@link QUICK_RECIPES} names a folder that does not exist (a renamed recipe
+ *   would otherwise leave the quick tier silently)
+ */
+export function tierRecipes(repoRoot: string): string[] {
+  const all = readdirSync(path.join(repoRoot, 'recipes')).sort();
+  if (FULL) return all;
+  const missing = QUICK_RECIPES.filter((r) => !all.includes(r));
+  if (missing.length) throw new Error(`test tier: QUICK_RECIPES names ${missing.join(', ')}, not a folder of recipes/ (${all.join(' ')})`);
+  return [...QUICK_RECIPES];
 }

@@ -4,6 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { tierRecipes } from './tier';
 
 /** The repository root (absolute). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -209,4 +210,17 @@ export function digests(dir: string, keep: (rel: string) => boolean = () => true
   };
   walk(dir);
   return out;
+}
+
+/**
+ * Copies the recipes a tier builds end to end ({@link tierRecipes}: every one in the full tier,
+ * the quick set in the quick one) from the repository into the workspace's `recipes/`, replacing
+ * what it held. The files that share test/build.test.ts's builds through the run's cache copy the
+ * same set, so their workspaces hold the same projects.
+ */
+export function copyTierRecipes(ws: TestWorkspace): string[] {
+  const names = tierRecipes(REPO_ROOT);
+  rmSync(path.join(ws.root, 'recipes'), { recursive: true, force: true });
+  for (const name of names) cpSync(path.join(REPO_ROOT, 'recipes', name), path.join(ws.root, 'recipes', name), { recursive: true });
+  return names;
 }
