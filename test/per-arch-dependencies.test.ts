@@ -6,7 +6,9 @@
  * `depends`). Nx orders both arches' builds after zlib's (task dependencies are per project, not
  * per configuration), which the project's `dependsOn` and the x86_64 run show. Real builds with
  * Debian's cross compiler in bubblewrap; the test run's Nx cache and distfiles store (zlib for
- * both arches is usually a hit from earlier files).
+ * both arches is usually a hit from earlier files). The file's name sorts after build.test.ts on
+ * purpose: that file asserts that none of its builds comes from the run's cache, and this one
+ * builds zlib for aarch64.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
