@@ -33,6 +33,12 @@ export async function resumeCommand(args: readonly string[], workspaceRoot = pro
   if (typeof opened === 'number') return opened;
   const { parsed, work, rel, record } = opened;
   const again = `npx nx run ${parsed.project}:${parsed.target} -c ${parsed.systemTarget}`;
+  // The record is the build's own (the steps cannot write the work folder's top), but what this
+  // command empties must be that folder's $pkgdir and nothing else.
+  if (path.resolve(record.pkgdir) !== path.join(work, 'pkg')) {
+    console.error(`nx-distro resume: ${rel}/sandbox.json: its $pkgdir ${JSON.stringify(record.pkgdir)} is not ${rel}/pkg; fix: ${again}`);
+    return 1;
+  }
   const from = record.steps.findIndex((s) => s.phase === record.failedPhase);
   if (!record.failedPhase || from < 0) {
     console.error(`nx-distro resume: ${rel}: its last build did not fail in a step, so there is nothing to resume; fix: ${again}`);
