@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,6 +74,22 @@ describe('writeRepository', () => {
     const ss = await pacman('-Sl', 'empty');
     assert.equal(ss.exitCode, 0, ss.all);
     assert.equal(ss.stdout.trim(), '');
+  });
+
+  it('writes the same database bytes on a later run over the same packages: entries dated by the packages, root-owned, sorted', async () => {
+    const files = [await pkg('repro-b', 1, ['repro-a']), await pkg('repro-a', 1)];
+    const one = path.join(tmp, 'repro-one');
+    const two = path.join(tmp, 'repro-two');
+    await writeRepository(one, 'repro', files);
+    await new Promise((r) => setTimeout(r, 1100)); // repo-add's bsdtar dates entries by the second
+    await writeRepository(two, 'repro', [...files].reverse());
+    for (const kind of ['db', 'files']) {
+      const a = readFileSync(path.join(one, `repro.${kind}.tar.zst`));
+      assert.ok(a.equals(readFileSync(path.join(two, `repro.${kind}.tar.zst`))), `repro.${kind}.tar.zst differs between the runs`);
+    }
+    const verbose = (await execa('tar', ['--zstd', '-tvf', path.join(one, 'repro.db.tar.zst'), '--numeric-owner', '--full-time'], { env: { TZ: 'UTC', LC_ALL: 'C' } })).stdout.split('\n');
+    assert.deepEqual(verbose.map((l) => l.split(/\s+/).pop()), ['repro-a-1.0-1/', 'repro-a-1.0-1/desc', 'repro-b-1.0-1/', 'repro-b-1.0-1/desc']);
+    for (const l of verbose) assert.match(l, /^[d-]rw[x-]r-[x-]r-[x-] 0\/0 +\d+ 2023-11-14 22:13:20 /, l);
   });
 
   it('refuses a bad repository name or a relative path before touching anything', async () => {

@@ -85,7 +85,48 @@ export async function addToRepository(repoDir: string, dbName: string, pkgFiles:
       const missing = /\/makepkg\/util\/[^:]*: No such file|vercmp: command not found|bsdtar: command not found|zstd: command not found/.test(all);
       throw new Error(`repo-add ${db} failed (exit ${r.exitCode ?? r.signal}): ${lines || r.shortMessage}${missing ? `; ${INSTALL}` : ''}`);
     }
+    for (const kind of ['db', 'files']) await normalizeDatabase(path.join(repoDir, `${dbName}.${kind}.tar.zst`));
   });
+}
+
+/**
+ * Makes a database repo-add wrote reproducible: repo-add's `bsdtar` stores each entry with the
+ * time it ran, the caller's uid and gid and modes under its umask, so two runs over the same
+ * packages differ. The tar is rewritten with GNU tar's reproducible options (the Reproducible
+ * Builds project's recipe: `--sort=name`, `--mtime`, `--owner=0 --group=0 --numeric-owner`,
+ * `--mode`), every entry dated by the newest `%BUILDDATE%` of its `desc` files (the packages'
+ * own SOURCE_DATE_EPOCH, so nothing of the run's clock), folders 0755 and files 0644 as repo-add
+ * makes them under umask 022, and compressed again as repo-add does (`zstd -c -z -q -`, one
+ * thread). Entry names stay repo-add's (`<name>-<version>-<release>/desc`). Written through a
+ * temporary file and a rename.
+ * @param file absolute path of `<dbName>.db.tar.zst` or `<dbName>.files.tar.zst`
+ * @throws Error when zstd or tar fail
+ */
+export async function normalizeDatabase(file: string): Promise<void> {
+  const work = fs.mkdtempSync(path.join(path.dirname(file), '.normalize-'));
+  try {
+    const tarFile = path.join(work, 'db.tar');
+    await execa('zstd', ['-d', '-q', '-c', file], { stdout: { file: tarFile } });
+    const tree = path.join(work, 'tree');
+    fs.mkdirSync(tree);
+    await execa('tar', ['-x', '-f', tarFile, '-C', tree]);
+    const entries = fs.readdirSync(tree).sort();
+    let newest = 0;
+    for (const entry of entries) {
+      const desc = path.join(tree, entry, 'desc');
+      if (!fs.existsSync(desc)) continue;
+      const m = /^%BUILDDATE%\n(\d+)$/m.exec(fs.readFileSync(desc, 'utf8'));
+      if (m) newest = Math.max(newest, Number(m[1]));
+    }
+    const out = path.join(work, 'out.tar');
+    await execa('tar', ['--sort=name', '--format=gnu', `--mtime=@${newest}`, '--owner=0', '--group=0', '--numeric-owner', '--mode=u=rwX,go=rX', '-c', '-f', out, '-C', tree, '--', ...entries], { env: { LC_ALL: 'C' } });
+    const temp = path.join(work, 'out.tar.zst');
+    await execa('zstd', ['-c', '-z', '-q', '-T1', out], { stdout: { file: temp } });
+    fs.chmodSync(temp, 0o644);
+    fs.renameSync(temp, file);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /**
