@@ -32,6 +32,7 @@ describe('reproducibility checks', () => {
   before(() => {
     ws = createWorkspace('reproducibility', { shareRunCache: true });
     cpSync(path.join(REPO_ROOT, 'recipes', 'zlib'), path.join(ws.root, 'recipes', 'zlib'), { recursive: true });
+    cpSync(path.join(REPO_ROOT, 'recipes', 'expat'), path.join(ws.root, 'recipes', 'expat'), { recursive: true });
     if (process.env.NX_DISTRO_TEST_MIRRORS) ws.env.NX_DISTRO_MIRRORS = process.env.NX_DISTRO_TEST_MIRRORS;
   });
   after(() => ws.dispose());
@@ -51,6 +52,16 @@ describe('reproducibility checks', () => {
     // the second build really ran with the moved clock, in its own folder
     const log = ws.read(`dist/${TARGET}/reproduce/zlib/rebuild/package/build.log`);
     assert.match(log, /^# FAKETIME=\+34387200$/m);
+  });
+
+  it('expat (split: [dev]) built twice: the package and its split package expat-dev byte-identical', async () => {
+    const r = await ws.nx('run', 'expat:reproduce', '-c', TARGET, '--output-style=static');
+    assert.equal(r.exitCode, 0, r.all.slice(-6000));
+    const rebuild = result('expat', 'rebuild');
+    assert.equal(rebuild.status, 'reproducible');
+    assert.equal(rebuild.first!.file, `dist/${TARGET}/packages/expat/expat-2.5.0-1-${TARGET}.pkg.tar.zst`);
+    assert.deepEqual(rebuild.splits?.map((s) => [s.package, s.status, s.first?.sha256 === s.second?.sha256]), [[`expat-dev-2.5.0-1-${TARGET}.pkg.tar.zst`, 'reproducible', true]]);
+    assert.match(r.all, /expat: reproducible for aarch64 \(rebuild\): both builds wrote [0-9a-f]{64}, and the same 1 split package\(s\): expat-dev-2\.5\.0-1-aarch64\.pkg\.tar\.zst/);
   });
 
   // npm test compares x86_64's (an amd64 build root, no emulation); aarch64's (an arm64 build root
@@ -145,11 +156,12 @@ describe('reproducibility checks', () => {
     const r = await ws.bin('nx-distro', 'reproducibility', TARGET);
     assert.equal(r.exitCode, 1, r.all);
     const lines = r.stdout.split('\n');
-    assert.deepEqual(lines.slice(0, 4).map((l) => l.replace(/[0-9a-f]{16}/g, 'H')), [
+    assert.deepEqual(lines.slice(0, 5).map((l) => l.replace(/[0-9a-f]{16}/g, 'H')), [
       'aarch64, built twice (reproduce):',
       '  clock  differs         H vs H  dist/aarch64/reproduce/clock/rebuild/diffoscope.txt',
+      '  expat  reproducible    H',
       '  zlib   reproducible    H',
-      '  1 of 2 compared recipes reproducible (50%)',
+      '  2 of 3 compared recipes reproducible (67%)',
     ]);
     // The cross-vs-native comparison this tier ran: aarch64's in the full tier, x86_64's in npm test
     // (where aarch64's report then has no such section).
@@ -160,7 +172,7 @@ describe('reproducibility checks', () => {
         native === 'reproducible' ? '  zlib  reproducible    H' : `  zlib  differs         H vs H  dist/${target}/reproduce/zlib/native/diffoscope.txt`,
       ]);
     };
-    if (FULL) nativeSection('aarch64', lines.slice(4, 6));
+    if (FULL) nativeSection('aarch64', lines.slice(5, 7));
     else {
       assert.ok(!lines.some((l) => l.includes('cross vs native')), r.stdout);
       const x86 = await ws.bin('nx-distro', 'reproducibility', 'x86_64');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { writePackage, type BuildInfo, type PackageMeta } from '../packages/pacman-package';
-import { builtPackage, comparePackages, DIFFOSCOPE_REPORT, writeResult } from './compare';
+import { builtPackages, comparePackages, compareSplitPackages, DIFFOSCOPE_REPORT, writeResult } from './compare';
 import { formatReport, readResults } from './report';
 
 const META: PackageMeta = {
@@ -24,7 +24,7 @@ async function packageOf(name: string, text: string): Promise<string> {
   const out = path.join(work, name);
   mkdirSync(out, { recursive: true });
   await writePackage(pkgdir, META, BI, out, 1700000000);
-  return (await builtPackage(out))!;
+  return (await builtPackages(out, META.pkgname)).main!;
 }
 
 describe('comparePackages', () => {
@@ -60,14 +60,32 @@ describe('comparePackages', () => {
   });
 });
 
-describe('builtPackage', () => {
-  it('finds none in a missing or empty folder, and refuses two', async () => {
-    assert.equal(await builtPackage(path.join(work, 'missing')), undefined);
+describe('builtPackages', () => {
+  it('finds none in a missing or empty folder; tells the package of the recipe\'s name from its split packages', async () => {
+    assert.deepEqual(await builtPackages(path.join(work, 'missing'), 'zlib'), { main: undefined, splits: new Map() });
     mkdirSync(path.join(work, 'two'));
-    assert.equal(await builtPackage(path.join(work, 'two')), undefined);
-    writeFileSync(path.join(work, 'two', 'a-1-1-x86_64.pkg.tar.zst'), '');
-    writeFileSync(path.join(work, 'two', 'b-1-1-x86_64.pkg.tar.zst'), '');
-    await assert.rejects(builtPackage(path.join(work, 'two')), /2 packages/);
+    assert.deepEqual(await builtPackages(path.join(work, 'two'), 'zlib'), { main: undefined, splits: new Map() });
+    for (const f of ['zlib-1.3-1-x86_64.pkg.tar.zst', 'zlib-dev-1.3-1-x86_64.pkg.tar.zst', '.zlib-doc-1.3-1-x86_64.pkg.tar.zst.tmp', 'build.log']) writeFileSync(path.join(work, 'two', f), '');
+    const found = await builtPackages(path.join(work, 'two'), 'zlib');
+    assert.equal(found.main, path.join(work, 'two', 'zlib-1.3-1-x86_64.pkg.tar.zst'));
+    assert.deepEqual([...found.splits.keys()], ['zlib-dev-1.3-1-x86_64.pkg.tar.zst']);
+  });
+});
+
+describe('compareSplitPackages', () => {
+  it('compares split packages by file name: the same bytes, other bytes (with diffoscope), one only one build wrote', async () => {
+    const same = await packageOf('split-same-a', 'one');
+    const same2 = await packageOf('split-same-b', 'one');
+    const other = await packageOf('split-other', 'two');
+    const first = new Map([['x-dev-1-1-x86_64.pkg.tar.zst', same], ['x-doc-1-1-x86_64.pkg.tar.zst', same], ['x-extra-1-1-x86_64.pkg.tar.zst', same]]);
+    const second = new Map([['x-dev-1-1-x86_64.pkg.tar.zst', same2], ['x-doc-1-1-x86_64.pkg.tar.zst', other]]);
+    const got = await compareSplitPackages(work, first, second, path.join(work, 'split-report'));
+    assert.deepEqual(got.map((s) => [s.package, s.status, Boolean(s.diffoscope)]), [
+      ['x-dev-1-1-x86_64.pkg.tar.zst', 'reproducible', false],
+      ['x-doc-1-1-x86_64.pkg.tar.zst', 'differs', true],
+      ['x-extra-1-1-x86_64.pkg.tar.zst', 'differs', false],
+    ]);
+    assert.equal(got[1].diffoscope, path.join('split-report', 'split', 'x-doc-1-1-x86_64', 'diffoscope.txt'));
   });
 });
 

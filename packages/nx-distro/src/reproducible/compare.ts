@@ -55,6 +55,18 @@ export interface ReproducibilityResult {
   readonly variations: readonly string[];
   /** Workspace-relative path of diffoscope's text report when the packages differ. */
   readonly diffoscope?: string;
+  /**
+   * The recipe's split packages (`subpackages`, `split`: the other packages of the same build),
+   * each compared the same way, by file name; `status` above is `differs` when any of them
+   * differs. Absent for a recipe without split packages.
+   */
+  readonly splits?: readonly SplitComparison[];
+}
+
+/** One split package of a check: its file name and how the two builds' copies compare. */
+export interface SplitComparison extends Pick<ReproducibilityResult, 'status' | 'first' | 'second' | 'diffoscope'> {
+  /** The package file's name (`zlib-dev-1.2.13-1-aarch64.pkg.tar.zst`). */
+  readonly package: string;
 }
 
 /** File name of a check's result. */
@@ -70,20 +82,39 @@ export const DIFFOSCOPE_TIMEOUT_SECONDS = 30 * 60;
 export const DIFFOSCOPE_MAX_REPORT_BYTES = 20 * 1024 ** 2;
 
 /**
- * The one package (`*.pkg.tar.zst`) a build wrote into `dir`.
+ * The packages (`*.pkg.tar.zst`) a build wrote into `dir`: the one of the recipe's name and its
+ * split packages (packages/split.ts), each `<pkgname>-<pkgver>-<pkgrel>-<arch>.pkg.tar.zst`.
  * @param dir absolute output folder of a build
- * @returns absolute path, or `undefined` when the folder has none (a no-op build) or does not exist
- * @throws {Error} when it holds more than one package (a build writes one)
+ * @param recipeName the recipe's name: the package of that name is `main`
+ * @returns absolute paths: `main` (undefined when the build wrote none: a no-op build, or a
+ *   folder that does not exist) and the others by file name, sorted
  */
-export async function builtPackage(dir: string): Promise<string | undefined> {
+export async function builtPackages(dir: string, recipeName: string): Promise<{ main: string | undefined; splits: ReadonlyMap<string, string> }> {
   let names: string[];
   try {
-    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.pkg.tar.zst')).sort();
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.pkg.tar.zst') && !n.startsWith('.')).sort();
   } catch {
-    return undefined;
+    return { main: undefined, splits: new Map() };
   }
-  if (names.length > 1) throw new Error(`${dir}: ${names.length} packages (${names.join(', ')}); a build writes one`);
-  return names.length ? path.join(dir, names[0]) : undefined;
+  const pkgname = (file: string) => file.replace(/\.pkg\.tar\.zst$/, '').split('-').slice(0, -3).join('-');
+  const main = names.find((n) => pkgname(n) === recipeName);
+  return { main: main && path.join(dir, main), splits: new Map(names.filter((n) => n !== main).map((n) => [n, path.join(dir, n)])) };
+}
+
+/**
+ * Compares the split packages of two builds by file name ({@link comparePackages} for each, its
+ * diffoscope report in `<reportDir>/split/<file name>/`), a package only one build wrote counting
+ * as `differs`.
+ * @returns the comparisons by file name, sorted; empty when neither build wrote a split package
+ */
+export async function compareSplitPackages(root: string, first: ReadonlyMap<string, string>, second: ReadonlyMap<string, string>, reportDir: string): Promise<SplitComparison[]> {
+  const out: SplitComparison[] = [];
+  for (const name of [...new Set([...first.keys(), ...second.keys()])].sort()) {
+    const dir = path.join(reportDir, 'split', name.replace(/\.pkg\.tar\.zst$/, ''));
+    await fs.mkdir(dir, { recursive: true });
+    out.push({ package: name, ...(await comparePackages(root, first.get(name), second.get(name), dir)) });
+  }
+  return out;
 }
 
 /**

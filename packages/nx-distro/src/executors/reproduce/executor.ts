@@ -7,7 +7,7 @@ import { InputError } from '../../model/errors';
 import { readRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { packageFolder } from '../../packages/layout';
-import { builtPackage, comparePackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
+import { builtPackages, comparePackages, compareSplitPackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
 import { failOnInputError, pluginOptionsOf, recipeFileOf } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
 
@@ -44,7 +44,8 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
     const checkDir = path.join(root, distDir, loadedTarget.name, 'reproduce', recipe.name, options.check);
     await fs.rm(checkDir, { recursive: true, force: true });
     await fs.mkdir(checkDir, { recursive: true });
-    const firstPackage = await builtPackage(path.join(root, distDir, ...packageFolder(loadedTarget.name, recipe.name, recipe.toolchain)));
+    const firstBuild = await builtPackages(path.join(root, distDir, ...packageFolder(loadedTarget.name, recipe.name, recipe.toolchain)), recipe.name);
+    const firstPackage = firstBuild.main;
     const buildMode: BuildMode = recipe.cross === false || loadedTarget.target.builds === 'native' ? 'native' : 'cross';
     const base = { recipe: recipe.name, systemTarget: loadedTarget.name, check: options.check };
 
@@ -83,10 +84,22 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
       logger.error(`${recipe.name}: the second build (${options.check}) failed for ${loadedTarget.name}; nothing compared`);
       return { success: false };
     }
-    const secondPackage = await builtPackage(variation.outDir);
-    const compared = await comparePackages(root, firstPackage, secondPackage, checkDir);
-    const result: ReproducibilityResult = { ...base, ...compared, variations };
+    const secondBuild = await builtPackages(variation.outDir, recipe.name);
+    const compared = await comparePackages(root, firstPackage, secondBuild.main, checkDir);
+    // The split packages (zlib-dev): each compared by file name, any difference fails the check.
+    const splits = await compareSplitPackages(root, firstBuild.splits, secondBuild.splits, checkDir);
+    const splitDiffers = splits.filter((s) => s.status === 'differs');
+    const status = compared.status === 'differs' || splitDiffers.length ? 'differs' : compared.status;
+    const result: ReproducibilityResult = { ...base, ...compared, status, variations, ...(splits.length ? { splits } : {}) };
     await writeResult(checkDir, result);
+    if (result.status === 'differs' && compared.status !== 'differs') {
+      // Only split packages differ.
+      for (const s of splitDiffers) {
+        const head = s.diffoscope ? (await fs.readFile(path.join(root, s.diffoscope), 'utf8')).split('\n').slice(0, 40).join('\n') : `only the ${s.first ? 'first' : 'second'} build wrote it`;
+        logger.error(`${head}\n${recipe.name}: split package ${s.package} not reproducible for ${loadedTarget.name} (${options.check})${s.diffoscope ? `; diffoscope: ${s.diffoscope}` : ''}`);
+      }
+      return { success: false };
+    }
     if (result.status === 'differs') {
       const head = result.diffoscope
         ? (await fs.readFile(path.join(root, result.diffoscope), 'utf8')).split('\n').slice(0, 60).join('\n')
@@ -94,7 +107,7 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
       logger.error(`${head}\n${recipe.name}: not reproducible for ${loadedTarget.name} (${options.check}): ${result.first?.sha256.slice(0, 16) ?? 'none'} vs ${result.second?.sha256.slice(0, 16) ?? 'none'}${result.diffoscope ? `; diffoscope: ${result.diffoscope}` : ''}`);
       return { success: false };
     }
-    logger.info(`${recipe.name}: ${result.status === 'reproducible' ? `reproducible for ${loadedTarget.name} (${options.check}): both builds wrote ${result.first!.sha256}` : `no package for ${loadedTarget.name} from either build`}`);
+    logger.info(`${recipe.name}: ${result.status === 'reproducible' ? `reproducible for ${loadedTarget.name} (${options.check}): both builds wrote ${result.first!.sha256}${splits.length ? `, and the same ${splits.length} split package(s): ${splits.map((s) => s.package).join(', ')}` : ''}` : `no package for ${loadedTarget.name} from either build`}`);
     return { success: true };
   } catch (e) {
     return failOnInputError(e);
