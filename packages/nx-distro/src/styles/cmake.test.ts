@@ -13,7 +13,7 @@ describe('cmake style', () => {
   it('runs CMake with Ninja into _build, the toolchain file, the recipe\'s cmake_args as words, and installs into $pkgdir', () => {
     const s = cmake(r);
     assert.ok(CMAKE_TOOLCHAIN_FILE.startsWith(`${STYLE_FILES_DIR}/`));
-    assert.match(s.configure!, /cmake -S \. -B _build -G Ninja -DCMAKE_TOOLCHAIN_FILE="\$PWD\/_nx-distro\/toolchain\.cmake" .*-DCMAKE_INSTALL_LIBDIR=lib .* "-DFOO=ON" "-DDIR=\$SYSROOT\/a b"$/);
+    assert.match(s.configure!, /cmake -S \. -B _build -G Ninja -DCMAKE_TOOLCHAIN_FILE="\$PWD\/_nx-distro\/toolchain\.cmake" .*-DCMAKE_INSTALL_LIBDIR:PATH=lib .* "-DFOO=ON" "-DDIR=\$SYSROOT\/a b"$/);
     assert.equal(s.build, 'cmake --build _build -j "$JOBS"');
     assert.equal(s.install, 'DESTDIR="$pkgdir" cmake --install _build');
   });

@@ -57,8 +57,14 @@ __CASE__
 } > _nx-distro/toolchain.cmake
 unset CFLAGS CXXFLAGS CPPFLAGS LDFLAGS`.replace('__CASE__', machineCase('cmake', (m) => ({ nx_processor: m.cmakeProcessor })).replace(/^/gm, '    '));
 
-/** `cmake`'s configure arguments of the style, before the recipe's `cmake_args`. */
-export const CMAKE_CONFIGURE = `cmake -S . -B ${BUILD_DIR} -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/${CMAKE_TOOLCHAIN_FILE}" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var`;
+/**
+ * `cmake`'s configure arguments of the style, before the recipe's `cmake_args`. The install
+ * folders are typed `PATH`: an untyped `-DCMAKE_INSTALL_LIBDIR=lib` is made absolute from the
+ * build folder (`/build/src/lib`) when a project declares the variable a `PATH` cache entry
+ * itself (its own copy of GNUInstallDirs: libjpeg-turbo's), CMake's rule for untyped
+ * command-line entries (cmake(1), `-D`).
+ */
+export const CMAKE_CONFIGURE = `cmake -S . -B ${BUILD_DIR} -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/${CMAKE_TOOLCHAIN_FILE}" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX:PATH=/usr -DCMAKE_INSTALL_LIBDIR:PATH=lib -DCMAKE_INSTALL_SYSCONFDIR:PATH=/etc -DCMAKE_INSTALL_LOCALSTATEDIR:PATH=/var`;
 
 /**
  * `cmake`: a CMake project, as cports' cmake build style: the configure step writes the

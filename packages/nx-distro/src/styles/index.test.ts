@@ -35,7 +35,7 @@ describe('build styles', () => {
     const r = recipe('expat', { style: 'gnu-configure', build_wrksrc: 'expat', autoreconf: true, configure_args: ['--without-docbook', 'CFLAGS=$CFLAGS -DX="1"'], make_args: ['V=1'], steps: { prepare: 'sed -i s/a/b/ x' } }).recipe;
     const s = resolveSteps(r);
     for (const phase of ['prepare', 'configure', 'build', 'install'] as const) assert.ok(s[phase]!.startsWith('cd expat\n'), `${phase}: ${s[phase]}`);
-    assert.equal(s.configure, 'cd expat\nautoreconf -fi\n./configure --build="$CBUILD" --host="$CHOST" --prefix=/usr --sysconfdir=/etc --localstatedir=/var --disable-static "--without-docbook" "CFLAGS=$CFLAGS -DX=\\"1\\""');
+    assert.equal(s.configure, 'cd expat\nautoreconf -fi\nCONFIG_SHELL="${CONFIG_SHELL:-/bin/sh}" ./configure --build="$CBUILD" --host="$CHOST" --prefix=/usr --sysconfdir=/etc --localstatedir=/var --disable-static "--without-docbook" "CFLAGS=$CFLAGS -DX=\\"1\\""');
     assert.equal(s.install, 'cd expat\nmake DESTDIR="$pkgdir" install "V=1"');
     assert.equal(resolveSteps(recipe('z', { style: 'make', make_args: ['HAVE_ZLIB=0'] }).recipe).build, 'make -j"$JOBS" CC="$CC" AR="$AR" RANLIB="$RANLIB" CFLAGS="$CFLAGS" LDFLAGS="$LDFLAGS" "HAVE_ZLIB=0"');
   });
