@@ -53,6 +53,16 @@ describe('Build-Depends mapped to recipes (through the machine\'s apt)', () => {
     assert.deepEqual(m.skipped.map((s) => s.dependency), ['gcc-multilib', 'libbsd-dev']);
   });
 
+  it("skips pkg-config, which the build environment provides, even where a pkgconf recipe exists", async () => {
+    const r = parseRelations('pkg-config, pkgconf, libz-dev');
+    const packages = await binaryPackages(['pkg-config', 'pkgconf', 'libz-dev']);
+    const withPkgconf: RecipeIndex = { files: new Map([...index.files, ['pkgconf', 'recipes/pkgconf/recipe.yaml']]), byDebianSource: new Map([...index.byDebianSource, ['pkgconf', 'pkgconf']]) };
+    const m = mapBuildDepends(r, packages, withPkgconf, 'x', new Set(['nocheck']));
+    assert.deepEqual([m.makedepends, m.makedepends_build], [['zlib'], []]);
+    assert.deepEqual(m.skipped.map((s) => s.dependency), ['pkg-config', 'pkgconf']);
+    assert.match(m.skipped[0].reason, /^the build environment's pkg-config/);
+  });
+
   it('drops Debian tooling by name', () => {
     for (const n of ['debhelper', 'debhelper-compat', 'dh-autoreconf', 'dh-sequence-python3', 'dpkg-dev', 'quilt']) assert.equal(isDebianTooling(n), true, n);
     for (const n of ['autoconf', 'cmake', 'libdebian-installer4-dev']) assert.equal(isDebianTooling(n), false, n);

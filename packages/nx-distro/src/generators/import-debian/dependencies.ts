@@ -17,6 +17,17 @@ export function isDebianTooling(name: string): boolean {
   return /^(?:debhelper(?:-compat)?|dh-.+|dh-sequence-.+|dpkg-dev|dpkg|libdpkg-perl|quilt|cdbs|po-debconf|devscripts|lintian|fakeroot|build-essential|autotools-dev|pkg-kde-tools|gem2deb|javahelper|dctrl-tools|dpatch)$/.test(name);
 }
 
+/**
+ * Whether a build dependency names what every build's environment already provides, whatever
+ * the recipe says: `pkg-config` (Debian's `pkg-config`/`pkgconf` packages, which bookworm marks
+ * `Multi-Arch: same` because a host-arch package installs the `<triplet>-pkg-config` wrapper the
+ * build machine runs). A build runs the build machine's pkg-config (`PKG_CONFIG`), made to look
+ * only in the sysroot (build/environment.ts), so such an entry is no `makedepends`.
+ */
+export function isBuildEnvironmentTool(name: string): boolean {
+  return /^(?:pkg-config|pkgconf|pkgconf-bin)$/.test(name);
+}
+
 /** The existing recipes, as far as mapping needs them. */
 export interface RecipeIndex {
   /** Recipe name -> workspace-relative recipe file. */
@@ -80,7 +91,8 @@ export function buildMachineSide(alt: Alternative, info: BinaryPackage | undefin
  * Maps build relations to recipe references. For each relation: alternatives for architectures
  * none of {@link DEBIAN_ARCHES} has, or excluded by the active build profiles, are left out; of
  * the rest the first whose source package has a recipe is taken, else the first (Debian's build
- * daemons' choice). Debian tooling ({@link isDebianTooling}) and the package itself are dropped.
+ * daemons' choice). Debian tooling ({@link isDebianTooling}) and the package itself are dropped;
+ * what the build environment provides ({@link isBuildEnvironmentTool}) is skipped, with the reason.
  * @param relations Build-Depends (and Build-Depends-Arch) parsed
  * @param packages what apt says of the binary packages named (see `binaryPackages`)
  * @param self the source package being imported
@@ -97,6 +109,10 @@ export function mapBuildDepends(
   for (const relation of relations) {
     const text = relation.map(describe).join(' | ');
     if (relation.some((a) => isDebianTooling(a.name))) continue;
+    if (relation.some((a) => isBuildEnvironmentTool(a.name))) {
+      out.skipped.push({ dependency: text, reason: "the build environment's pkg-config (PKG_CONFIG, the build machine's, looking only in the sysroot)" });
+      continue;
+    }
     const byProfile = relation.filter((a) => profilesApply(a, profiles));
     if (!byProfile.length) {
       const groups = relation[0].profiles.map((g) => `<${g.join(' ')}>`).join(' ');
