@@ -203,6 +203,8 @@ try {
     console.log(`\nall-cached run-many (direct plugin; Nx's bookkeeping on this task graph)`);
     console.log(`  fill      ${fmt(fill)}  (plan.cjs --fill: every planned hash stored through Nx's cache, nothing run)`);
     console.log(`  cached    ${fmt(cached)}  ${hit ? `${hit[1]} of ${hit[2]} tasks from the cache, ${(Number(hit[2]) / cached.seconds).toFixed(0)} tasks/s` : 'NOT every task from the cache'}`);
+    // On a miss, what Nx printed (its last lines): which tasks ran, or why the run stopped.
+    if (!hit || hit[1] !== hit[2]) console.log(`  the cached run's output (last 40 lines):\n${String(cached.output ?? '').trimEnd().split('\n').slice(-40).map((l) => `    ${l}`).join('\n')}`);
     const ok = hit !== null && hit[1] === hit[2] && cached.seconds < 600;
     console.log(`  bar: every task from the cache in minutes (under 10 min): ${ok ? 'met' : 'NOT MET'}`);
     failed ||= !ok;
