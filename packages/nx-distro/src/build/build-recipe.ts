@@ -14,7 +14,7 @@ import { InputError, InputErrors } from '../model/errors';
 import { readRecipe, recipeForArch } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
-import { packageFolder } from '../packages/layout';
+import { packageFolder, pkgnameOfFile } from '../packages/layout';
 import { stripSpecialBits } from '../packages/package-lint';
 import { outsideIdentity, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
@@ -323,7 +323,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       provided: [...provided],
       sysrootKeys,
       installed,
-      stagedTrees: installed.map((n, i) => ({ name: n.split('-').slice(0, -3).join('-'), dir: staged[i] })),
+      stagedTrees: installed.map((n, i) => ({ name: pkgnameOfFile(n), dir: staged[i] })),
     };
     // The steps this build runs, in order: `check` only where asked and the host's programs run here.
     const planned: PlannedStep[] = PHASES.flatMap((phase) => (steps[phase] && (phase !== 'check' || (options.check && native)) ? [{ phase, script: steps[phase]! }] : []));

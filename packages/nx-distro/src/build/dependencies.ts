@@ -4,7 +4,7 @@ import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
 import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
-import { packageFolder } from '../packages/layout';
+import { packageFolder, pkgnameOfFile } from '../packages/layout';
 
 /**
  * The build dependencies of one build node (`name` or `name@stageN`) for one arch: the packages
@@ -67,7 +67,7 @@ export function dependencyPackages(workspaceRoot: string, distDir: string, syste
  */
 export function dependencyPackage(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string | null {
   const name = nodeKey.split('@')[0];
-  return dependencyPackages(workspaceRoot, distDir, systemTarget, nodeKey).find((f) => path.basename(f).split('-').slice(0, -3).join('-') === name) ?? null;
+  return dependencyPackages(workspaceRoot, distDir, systemTarget, nodeKey).find((f) => pkgnameOfFile(path.basename(f)) === name) ?? null;
 }
 
 /**

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { readRecipe } from '../model/recipe';
 import { loadTargetNamed } from '../model/system-target';
-import { TARGET_PACKAGES_DIR } from '../packages/layout';
+import { pkgnameOfFile, TARGET_PACKAGES_DIR } from '../packages/layout';
 import { pluginOptions } from '../reproducible/cli';
 import { formatFinding, lintPackage, type LintFinding, type LintPolicy } from './lint';
 import { providedNamesOfPackage, readPackageForLint } from './load';
@@ -61,7 +61,7 @@ export async function lintBuiltPackages(workspaceRoot: string, options: { distDi
     if (folder.includes('@') && !names.includes(folder)) continue;
     // The package of the recipe's own name (what the build lints: its whole $pkgdir), not a split package.
     const all = existsSync(path.join(dir, folder)) ? readdirSync(path.join(dir, folder)).filter((f) => f.endsWith('.pkg.tar.zst') && !f.startsWith('.')).sort() : [];
-    const pkg = all.find((f) => f.split('-').slice(0, -3).join('-') === folder.split('@')[0]) ?? all[0];
+    const pkg = all.find((f) => pkgnameOfFile(f) === folder.split('@')[0]) ?? all[0];
     if (pkg) files.set(folder, path.join(dir, folder, pkg));
   }
   const rel = path.relative(workspaceRoot, dir) || dir;

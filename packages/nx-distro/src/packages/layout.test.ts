@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName } from './layout';
+import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName, pkgnameOfFile } from './layout';
 import { validateMeta, type PackageMeta } from './pacman-package';
 
 describe('package file names', () => {
@@ -15,5 +15,13 @@ describe('package file names', () => {
     const meta: PackageMeta = { pkgname: 'z'.repeat(128), pkgbase: 'z', pkgver: '1'.repeat(100), pkgrel: 1, pkgdesc: 'd', url: 'https://example.org/', arch: 'x86_64', license: ['MIT'], depends: [], packager: 'nx-distro', builddate: 0 };
     assert.throws(() => validateMeta(meta), /meta\.pkgver: the package file name would be 250 bytes, over 229/);
     validateMeta({ ...meta, pkgver: '1'.repeat(79) });
+  });
+});
+
+describe('pkgnameOfFile', () => {
+  it('takes the pkgname back from a package file name, with or without .pkg.tar.zst', () => {
+    assert.equal(pkgnameOfFile('zlib-dev-1.2.13-1-aarch64.pkg.tar.zst'), 'zlib-dev');
+    assert.equal(pkgnameOfFile('toolchain-runtime-12.2.0-1-riscv64'), 'toolchain-runtime');
+    assert.equal(pkgnameOfFile(packageFileName({ pkgname: 'json-c', pkgver: '0.16', pkgrel: 1, arch: 'x86_64' })), 'json-c');
   });
 });

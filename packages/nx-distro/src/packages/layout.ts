@@ -20,6 +20,16 @@ export function packageFileName(meta: PackageFileMeta): string {
 }
 
 /**
+ * The pkgname of a package file's name, the inverse of {@link packageFileName}: what comes before
+ * its last three `-`-separated fields (pkgver, pkgrel, arch; none of them holds a `-`). Also
+ * takes the name without `.pkg.tar.zst` (`zlib-dev-1.2.13-1-aarch64` -> `zlib-dev`).
+ * @param file a file name, not a path
+ */
+export function pkgnameOfFile(file: string): string {
+  return file.replace(/\.pkg\.tar\.zst$/, '').split('-').slice(0, -3).join('-');
+}
+
+/**
  * The temporary name a package is written under, in its folder, before the rename to its file
  * name: `.<file>.<pid>-<12 hex digits>.tmp`.
  */

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { pkgnameOfFile } from '../packages/layout';
 import { sha256File } from '../sources/hash';
 
 /**
@@ -96,8 +97,7 @@ export async function builtPackages(dir: string, recipeName: string): Promise<{ 
   } catch {
     return { main: undefined, splits: new Map() };
   }
-  const pkgname = (file: string) => file.replace(/\.pkg\.tar\.zst$/, '').split('-').slice(0, -3).join('-');
-  const main = names.find((n) => pkgname(n) === recipeName);
+  const main = names.find((n) => pkgnameOfFile(n) === recipeName);
   return { main: main && path.join(dir, main), splits: new Map(names.filter((n) => n !== main).map((n) => [n, path.join(dir, n)])) };
 }
 
