@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BUILD_TARGET } from '../model/dependency-ref';
+import { buildOfTarget, nodeKey } from '../model/dependency-ref';
 import type { TaskResultInput } from '../run-report/collect';
 import { readRescueRecord, workFolder } from './rescue';
 
@@ -22,12 +22,13 @@ export function failureSummary(workspaceRoot: string, taskResults: Readonly<Reco
   const lines = [`nx-distro: ${failed.length} task(s) failed:`];
   for (const { task } of failed) {
     const { project, target, configuration } = task.target;
-    const stage = /^build--(.+)$/.exec(target)?.[1];
-    if ((target !== BUILD_TARGET && !stage) || !configuration) {
+    const build = buildOfTarget(target);
+    if (!build || !configuration) {
       lines.push(`nx-distro: failed: ${task.id} (its output above says why)`);
       continue;
     }
-    const node = stage ? `${project}@${stage}` : project;
+    const stage = build.stage;
+    const node = nodeKey(project, stage);
     const out = task.outputs?.[0];
     const log = out && existsSync(path.join(workspaceRoot, out, 'build.log')) ? `${out}/build.log` : undefined;
     let phase: string | undefined;

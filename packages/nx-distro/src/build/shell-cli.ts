@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BUILD_TARGET } from '../model/dependency-ref';
+import { BUILD_TARGET, buildOfTarget, nodeKey } from '../model/dependency-ref';
 import { quote } from '../model/errors';
 import { runSandboxed } from '../sandbox/bwrap';
 import { readRescueRecord, rescueShellSpec, workFolder, type RescueRecord } from './rescue';
@@ -45,9 +45,9 @@ export function parseShellArgs(args: readonly string[]): ShellArgs | { error: st
   if (!systemTarget || !NAME.test(systemTarget)) return { error: systemTarget === undefined ? 'no system target (-c)' : `${quote(systemTarget)} is not a system target name` };
   const [project, target = BUILD_TARGET, extra] = positional[0].split(':');
   if (extra !== undefined || !NAME.test(project)) return { error: `${quote(positional[0])} is not PROJECT or PROJECT:TARGET` };
-  const stage = /^build--([a-z0-9_]+)$/.exec(target)?.[1];
-  if (target !== BUILD_TARGET && !stage) return { error: `${quote(target)} is not a build target (build, or build--stageN)` };
-  return { project, target, node: stage ? `${project}@${stage}` : project, systemTarget };
+  const build = buildOfTarget(target);
+  if (!build) return { error: `${quote(target)} is not a build target (build, or build--stageN)` };
+  return { project, target, node: nodeKey(project, build.stage), systemTarget };
 }
 
 /** A work folder opened for `nx-distro shell` or `resume`: the arguments, the folder and its record. */

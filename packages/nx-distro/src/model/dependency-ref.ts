@@ -30,6 +30,17 @@ export function buildTargetName(stage: string | undefined): string {
   return stage ? `${BUILD_TARGET}--${stage}` : BUILD_TARGET;
 }
 
+/**
+ * The inverse of {@link buildTargetName}: what an Nx target name says of the build it runs.
+ * @returns `{ stage: undefined }` for `build`, `{ stage: 'stage1' }` for `build--stage1`, and
+ *   undefined for any other target (`fetch`, `reproduce`)
+ */
+export function buildOfTarget(target: string): { stage: string | undefined } | undefined {
+  if (target === BUILD_TARGET) return { stage: undefined };
+  const stage = new RegExp(`^${BUILD_TARGET}--([a-z0-9_]+)$`).exec(target)?.[1];
+  return stage ? { stage } : undefined;
+}
+
 /** The graph node key of a build: `name` or `name@stageN`, the form used in recipes. */
 export function nodeKey(name: string, stage: string | undefined): string {
   return stage ? `${name}${STAGE_SEPARATOR}${stage}` : name;
