@@ -228,6 +228,19 @@ export interface Recipe {
     [k: string]: Stage;
   };
   /**
+   * What one build of this recipe needs of a cluster worker when its system target's builds run on Slurm (`execution.kind: slurm`): CPUs (also its `$JOBS`) and memory, instead of the target's `execution.cpus` and `execution.memory_mib`. Unused by local builds.
+   */
+  resources?: {
+    /**
+     * CPUs of the build's job (`sbatch --cpus-per-task`).
+     */
+    cpus?: number;
+    /**
+     * Memory of the build's job, MiB (`sbatch --mem`).
+     */
+    memory_mib?: number;
+  };
+  /**
    * `false` for a package that can only be built natively (in a build root of the host's arch, under QEMU user emulation for a foreign arch).
    */
   cross?: boolean;

@@ -30,6 +30,15 @@ export interface SystemTargetIdentity {
   readonly toolchain: string | null;
 }
 
+/**
+ * The target without its `execution` block: where builds run (this machine or a Slurm cluster,
+ * cluster/build-job.ts) changes no byte of what they write, so it is no part of any key.
+ */
+export function withoutExecution(target: SystemTarget): SystemTarget {
+  const { execution: _execution, ...rest } = target;
+  return rest;
+}
+
 /** `value` with every object's keys sorted (arrays keep their order), for canonical JSON. */
 export function sortKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(sortKeys) as T;
@@ -69,7 +78,7 @@ export async function systemTargetIdentity(workspaceRoot: string, targetsDir: st
   const toolchain = out === '' ? null : out.startsWith(`${loaded.name}: `) ? out.slice(loaded.name.length + 2) : out;
   return {
     name: loaded.name,
-    target: sortKeys(loaded.target),
+    target: sortKeys(withoutExecution(loaded.target)),
     files: await fileDigests(path.join(workspaceRoot, targetsDir, loaded.name)),
     toolchain,
   };

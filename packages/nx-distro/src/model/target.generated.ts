@@ -41,6 +41,35 @@ export interface SystemTarget {
    */
   builds?: 'cross' | 'native';
   /**
+   * Where this target's package builds (`nx-distro:cross`, `nx-distro:native`) run on a cache miss: on this machine (`kind: local`, the default) or each as one job of a Slurm cluster (`kind: slurm`, docs/slurm.md). The environment variable `NX_DISTRO_EXECUTION` (`local` or `slurm`) overrides `kind` for one run. Not part of any cache key: a build writes the same bytes wherever it runs.
+   */
+  execution?: {
+    /**
+     * `local` (default) or `slurm`.
+     */
+    kind?: 'local' | 'slurm';
+    /**
+     * Slurm partition of the jobs (`sbatch --partition`); the cluster's default when absent.
+     */
+    partition?: string;
+    /**
+     * CPUs of each job (`--cpus-per-task`, and the build's `$JOBS`) unless the recipe's `resources.cpus` says otherwise; default 1.
+     */
+    cpus?: number;
+    /**
+     * Memory of each job, MiB (`--mem`), unless the recipe's `resources.memory_mib` says otherwise; the cluster's default when absent.
+     */
+    memory_mib?: number;
+    /**
+     * Node feature a worker must have (`--constraint`), e.g. the build machine's arch (`x86_64`) so that every cross build runs on the same kind of machine, or the target's arch where the cluster has native workers.
+     */
+    constraint?: string;
+    /**
+     * Wall-clock limit of each job, minutes (`--time`); the partition's default when absent.
+     */
+    time_limit_minutes?: number;
+  };
+  /**
    * Where the compiler for the host machine comes from.
    */
   toolchain:
