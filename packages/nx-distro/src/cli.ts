@@ -1,4 +1,5 @@
 import { RESUME_USAGE, resumeCommand } from './build/resume-cli';
+import { BUILD_JOB_USAGE, buildJobCommand } from './cluster/build-job-cli';
 import { SHELL_USAGE, shellCommand } from './build/shell-cli';
 import { EXPLAIN_USAGE, explainCommand } from './explain/cli';
 import { LINT_USAGE, lintCommand } from './lint/cli';
@@ -14,7 +15,9 @@ ${LINT_USAGE}
 
 ${SHELL_USAGE}
 
-${RESUME_USAGE}`;
+${RESUME_USAGE}
+
+${BUILD_JOB_USAGE}`;
 
 /** The commands of the `nx-distro` bin, by name. */
 const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<number>> = {
@@ -23,13 +26,14 @@ const COMMANDS: Record<string, (args: readonly string[]) => number | Promise<num
   lint: lintCommand,
   shell: shellCommand,
   resume: resumeCommand,
+  'build-job': buildJobCommand,
 };
 
 /**
- * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility`, `lint`, `shell` and `resume`.
+ * The `nx-distro` command line (bin/nx-distro.js): `explain`, `reproducibility`, `lint`, `shell`, `resume`, and `build-job` (what a build's Slurm job runs).
  * @param argv the arguments after the program name
  * @returns the exit status (2 for a usage error), a promise of it for a command that reads
- *   packages (`lint`) or runs steps (`shell`, `resume`)
+ *   packages (`lint`) or runs steps (`shell`, `resume`, `build-job`)
  */
 export function main(argv: readonly string[]): number | Promise<number> {
   const [command, ...rest] = argv;

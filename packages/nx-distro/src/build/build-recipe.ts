@@ -25,6 +25,7 @@ import { missingBuildrootPackages, missingHostPackages } from './host-tools';
 import { readSnippets } from '../styles/snippets';
 import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
+import { buildOnSlurm, executionKind } from '../cluster/build-job';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -83,6 +84,12 @@ const LOG_TAIL_LINES = 40;
 /** A build step that failed; `message` names the step, the exit status and the log. */
 class StepFailed extends Error {}
 
+/** Where {@link buildRecipe} runs its steps: set by a Slurm job's `nx-distro build-job` (cluster/build-job-cli.ts). */
+export interface BuildPlacement {
+  /** This process is the build's Slurm job on a worker: build here, never submit again. */
+  readonly inClusterJob?: boolean;
+}
+
 /**
  * How a recipe is built: `cross` with the system target's external cross toolchain on the build
  * machine, the build machine's root read-only and a sysroot of the staged dependencies;
@@ -98,21 +105,25 @@ export type BuildMode = 'cross' | 'native';
  *
  * 1. A recipe the external toolchain stands in for (`toolchain.provides`), or whose `arch` list
  *    excludes the target's arch, is an explicit, logged no-op that writes no package.
- * 2. The mode: `native` when asked (`nx-distro:native`, used for `cross: false` recipes) or when
+ * 2. On a Slurm cluster (the target's `execution.kind: slurm`, or `NX_DISTRO_EXECUTION=slurm`),
+ *    what follows runs as one Slurm job on a worker, this same function called there by
+ *    `nx-distro build-job` ({@link buildOnSlurm}, cluster/build-job.ts); not for a
+ *    reproducibility check's second build, which stays beside its first.
+ * 3. The mode: `native` when asked (`nx-distro:native`, used for `cross: false` recipes) or when
  *    the system target says `builds: native`; else `cross`.
- * 3. Cross: the sysroot is staged fresh from the packages of exactly the declared `makedepends`
+ * 4. Cross: the sysroot is staged fresh from the packages of exactly the declared `makedepends`
  *    and their runtime `depends` (hard links from the extracted-package store). Native: the
  *    build's root is staged fresh from the extracted build root (`tmp/buildroots/<sha256>/`,
  *    hard links) with those packages and the `makedepends_build` ones installed over it
  *    (files of the build root win a conflict; conflicts are logged).
- * 4. `srcdir` is prepared: distfiles re-verified, unpacked, patched.
- * 5. Each step (`prepare`, `configure`, `build`, `check` when asked and the host's programs run
+ * 5. `srcdir` is prepared: distfiles re-verified, unpacked, patched.
+ * 6. Each step (`prepare`, `configure`, `build`, `check` when asked and the host's programs run
  *    here, `install`) runs in a bubblewrap sandbox: the root read-only (the host's for cross,
  *    the staged build root for native), network off, `srcdir` writable, sysroot read-only,
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
  *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
- * 6. `$pkgdir`, by {@link packageBuild}'s passes (build/package-build.ts): libtool `.la` files
+ * 7. `$pkgdir`, by {@link packageBuild}'s passes (build/package-build.ts): libtool `.la` files
  *    removed, archive timestamps normalised by strip-nondeterminism, the tree
  *    checked by `lintPackageTree` (no undeclared setuid/setgid entry, nothing world-writable
  *    without the sticky bit, no link out of the package; each problem one error line naming the
@@ -127,7 +138,7 @@ export type BuildMode = 'cross' | 'native';
  *    the split packages (`subpackages`, `split`: packages/split.ts; not for a stage build) take
  *    their files out of it, each written as its own package beside the main one (pkgbase the
  *    recipe's name), and the `backup` entries must be files of what the main package kept.
- * 7. However the build ends, the setuid and setgid bits come off everything in the work folder's
+ * 8. However the build ends, the setuid and setgid bits come off everything in the work folder's
  *    `src/` and `pkg/` ({@link stripSpecialBits}): with nx run as root, the sandbox's user is root
  *    outside, and a setuid file left there would be root's on the host.
  *
@@ -138,9 +149,10 @@ export type BuildMode = 'cross' | 'native';
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
  *   still builds natively for a `builds: native` system target)
  * @param variation for a reproducibility check's second build: its own folders and variations
+ * @param placement `{ inClusterJob: true }` in a build's Slurm job (build here)
  * @returns `{ success }`; a user's mistake, a failing step or a full file system is logged, never thrown
  */
-export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode, variation?: BuildVariation): Promise<{ success: boolean }> {
+export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode, variation?: BuildVariation, placement?: BuildPlacement): Promise<{ success: boolean }> {
   // What a disk-full error names: the task's subject and the folders it writes (set as known).
   let subject = context.projectName ?? 'build';
   const writing: string[] = [];
@@ -176,6 +188,12 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     if (!steps.install) {
       logger.info(`${what}: nothing to build for ${loadedTarget.name}: the recipe has no install step (style ${recipe.style ?? 'none'}); no package is written`);
       return { success: true };
+    }
+
+    // On a Slurm cluster (the target's `execution`, or NX_DISTRO_EXECUTION for this run): the
+    // rest runs as one job, on a worker, through this same function (cluster/build-job.ts).
+    if (!variation && !placement?.inClusterJob && executionKind(target, loadedTarget.file) === 'slurm') {
+      return await buildOnSlurm(options, context, requestedMode, loadedTarget, recipe, what, outDir);
     }
 
     const work = variation?.workDir ?? workFolder(root, loadedTarget.name, what);

@@ -31,7 +31,7 @@ describe('failureSummary', () => {
       assert.deepEqual(failureSummary(root, results), [
         'nx-distro: 3 task(s) failed:',
         'nx-distro: failed: aarch64 gcc@stage1: step configure; log dist/aarch64/packages/gcc@stage1/build.log; shell: npx nx-distro shell gcc:build--stage1 -c aarch64',
-        'nx-distro: failed: aarch64 zlib: not in a step (sources, lint or an input error: its output above says which)',
+        'nx-distro: failed: aarch64 zlib: not in a step (sources, lint, an input error or a cluster worker\'s host check: its output above says which)',
         'nx-distro: failed: zlib:fetch (its output above says why)',
       ]);
       assert.deepEqual(failureSummary(root, { 'xz:build:aarch64': result('xz:build:aarch64', 'success') }), []);

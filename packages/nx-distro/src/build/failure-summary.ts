@@ -9,7 +9,7 @@ import { readRescueRecord, workFolder } from './rescue';
  * count (the Gentoo build-helper's summary of a long build): for a build, its system target,
  * node, failed step (the work folder's sandbox record, build/rescue.ts), log and the
  * `nx-distro shell` command that opens the step's sandbox; for a build that failed outside its
- * steps (sources, lint, an input error) or any other task, where to look. Nx keeps running every
+ * steps (sources, lint, an input error, the host check of a Slurm job's worker) or any other task, where to look. Nx keeps running every
  * task that does not depend on a failed one (unless `--nx-bail`), so the summary is the whole
  * run's.
  * @param workspaceRoot absolute workspace root
@@ -39,7 +39,7 @@ export function failureSummary(workspaceRoot: string, taskResults: Readonly<Reco
     }
     lines.push(phase
       ? `nx-distro: failed: ${configuration} ${node}: step ${phase}${log ? `; log ${log}` : ''}; shell: npx nx-distro shell ${project}${stage ? `:${target}` : ''} -c ${configuration}`
-      : `nx-distro: failed: ${configuration} ${node}: not in a step (sources, lint or an input error: its output above says which)${log ? `; log ${log}` : ''}`);
+      : `nx-distro: failed: ${configuration} ${node}: not in a step (sources, lint, an input error or a cluster worker's host check: its output above says which)${log ? `; log ${log}` : ''}`);
   }
   return lines;
 }

@@ -369,9 +369,11 @@ const CANCELLING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Runs one build as one Slurm job: {@link submitJob}, then {@link waitForJob}. While it waits,
- * SIGINT, SIGTERM or SIGHUP of this process cancel the job first (`scancel`, synchronously: the
- * process may end right after), then take their course: re-raised when nothing else listens
- * for that signal, else left to the other listeners (Nx's).
+ * SIGINT, SIGTERM or SIGHUP of this process cancel the job first (`scancel`, synchronously,
+ * before any other listener: the process may end right after), then take their course:
+ * re-raised when nothing else listens for that signal, else left to the other listeners (Nx's);
+ * and so does the process's exit (`process.exit` by another listener). Only SIGKILL of this
+ * process leaves the job running.
  * @returns the job's end (`success` false for a failed, cancelled or timed-out job: no throw)
  * @throws SlurmError when the job cannot be submitted or its end cannot be known
  */
@@ -381,23 +383,31 @@ export async function runJob(spec: SlurmJobSpec, options: SlurmWaitOptions = {})
   const jobId = await submitJob(spec, client);
   options.onSubmitted?.(jobId);
   const handlers = new Map<NodeJS.Signals, () => void>();
+  const cancelNow = () => {
+    try {
+      execFileSync('scancel', [jobId], { env: { ...process.env, ...client.env }, stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      // the job has ended, or the controller is gone: nothing more to do before going
+    }
+  };
+  // Another listener may end the process first (Nx's task process calls process.exit on
+  // SIGINT): the signal listeners go first, and an exit while waiting cancels too.
+  const onExit = () => cancelNow();
   const removeHandlers = () => {
     for (const [sig, h] of handlers) process.removeListener(sig, h);
     handlers.clear();
+    process.removeListener('exit', onExit);
   };
   for (const sig of CANCELLING_SIGNALS) {
     const h = () => {
       removeHandlers();
-      try {
-        execFileSync('scancel', [jobId], { env: { ...process.env, ...client.env }, stdio: 'ignore', timeout: 30_000 });
-      } catch {
-        // the job has ended, or the controller is gone: nothing more to do before going
-      }
+      cancelNow();
       if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
     };
     handlers.set(sig, h);
-    process.on(sig, h);
+    process.prependListener(sig, h);
   }
+  process.on('exit', onExit);
   try {
     return await waitForJob(jobId, spec.outputFile, { ...options, client, source });
   } finally {
