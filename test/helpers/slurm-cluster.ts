@@ -285,7 +285,7 @@ function freePort(): Promise<number> {
 /**
  * What runs as each host's first process (sh, PID 1 of the host's PID namespace, then the
  * daemon through `exec`): its output into `daemon.out` of its host-local folder (the daemons
- * write there themselves, no pipe through the test process), hostname, the host-local folder, /etc/hosts, the hidden paths, its
+ * write there themselves, no pipe through the test process), hostname, the host-local folder, /etc/hosts, binfmt_misc in its own /proc, the hidden paths, its
  * munged (which daemonizes once its socket is ready), then the Slurm daemon.
  * Arguments: name, host-local source, `<dir>/local`, hosts file, munge key, hidden paths..., `--`, daemon argv.
  */
@@ -295,6 +295,9 @@ exec >>"$src/daemon.out" 2>&1
 hostname "$name"
 [ "$src" = "$local" ] || mount --bind "$src" "$local"
 mount --bind "$hosts" /etc/hosts
+# --mount-proc gave this host a /proc of its own, without the binfmt_misc mount a real machine
+# has after tools/setup-host: mount it (the handlers are the machine's, registered once for all)
+[ -e /proc/sys/fs/binfmt_misc/status ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
 while [ "$1" != -- ]; do
   if [ -d "$1" ]; then mount -t tmpfs -o mode=0755 none "$1"; else mount --bind /dev/null "$1"; fi
   shift
