@@ -22,7 +22,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { load } from 'js-yaml';
 import { eventually } from './helpers/processes';
-import { startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster';
+import { jobRecords, startSlurmCluster, type JobRecord, type SlurmCluster } from './helpers/slurm-cluster';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const skip =
@@ -36,36 +36,13 @@ const task = (p: string) => `${p}:build:${TARGET}`;
 /** The build machine's `uname -m`, the default feature of the test cluster's workers. */
 const MACHINE = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
 
-interface JobRecord {
-  jobId: string;
-  name: string;
-  state: string;
-  exitCode: string;
-  nodes: string;
-  /** Seconds since the epoch (sacct prints whole seconds, local time). */
-  start: number;
-  end: number;
-}
-
 describe('package builds as Slurm jobs: nx keeps the graph and the cache, the cluster runs the builds', { skip, timeout: 1_800_000 }, () => {
   let c: SlurmCluster;
   let ws: TestWorkspace;
 
   /** Job ids the nx output announced (`submitted to the Slurm cluster as job N`), in order. */
   const submitted = (out: string) => [...out.matchAll(/submitted to the Slurm cluster as job (\d+)/g)].map((m) => m[1]);
-  const sacct = async (ids: readonly string[]): Promise<JobRecord[]> => {
-    if (!ids.length) return [];
-    const r = await c.run('sacct', ['-c', '-P', '-n', '-j', ids.join(','), '-o', 'JobID,JobName,State,ExitCode,NodeList,Start,End']);
-    assert.equal(r.exitCode, 0, `sacct: ${r.stderr}`);
-    const secs = (t: string) => (t && t !== 'Unknown' ? Date.parse(t) / 1000 : NaN);
-    return r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [jobId, name, state, exitCode, nodes, start, end] = l.split('|');
-        return { jobId, name, state, exitCode, nodes, start: secs(start), end: secs(end) };
-      });
-  };
+  const sacct = (ids: readonly string[]) => jobRecords(c, ids);
   /** The job output file of build `p` so far ('' before its job). */
   const jobOutput = (p: string) => {
     try {
@@ -126,7 +103,7 @@ describe('package builds as Slurm jobs: nx keeps the graph and the cache, the cl
     }
     for (const p of DIAMOND) {
       assert.match(r.all, new RegExp(`${task(p)}: building on worker n[12]`), 'the job output reached the task output');
-      assert.match(ws.read(`dist/${TARGET}/packages/${p}/build.log`), /^# \S+: Slurm job \d+ COMPLETED on n[12] in \d+ s$/m);
+      assert.match(ws.read(`dist/${TARGET}/packages/${p}/build.log`), /^# \S+: Slurm job \d+ COMPLETED on n[12] in \d+ s; [\d.]+ s from submission$/m);
     }
     assert.match(ws.read(`dist/${TARGET}/packages/zlib/build.log`), /==> install/);
   });

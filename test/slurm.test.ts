@@ -24,25 +24,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, processesWith } from './helpers/processes';
-import { startSlurmCluster, type SlurmCluster } from './helpers/slurm-cluster';
+import { jobRecords, startSlurmCluster, type JobRecord, type SlurmCluster } from './helpers/slurm-cluster';
 
 const skip =
   process.env.NX_DISTRO_SLURM === '1'
     ? false
     : 'a real Slurm cluster in network namespaces (root, Slurm and munge from tools/setup-host, about 1.5 min): in npm run test:full, or NX_DISTRO_SLURM=1';
-
-/** One record of `sacct -c` (the job completion log): a job's run, its last one last. */
-interface JobRecord {
-  jobId: string;
-  name: string;
-  state: string;
-  /** `<exit status>:<signal>` */
-  exitCode: string;
-  nodes: string;
-  /** Seconds since the epoch (sacct prints whole seconds). */
-  start: number;
-  end: number;
-}
 
 /** States after which a job does not run again (squeue's and sacct's names). */
 const TERMINAL = /^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)/;
@@ -56,19 +43,7 @@ async function sbatch(c: SlurmCluster, args: string[]): Promise<string> {
 }
 
 /** The job completion records of `ids`, in the log's order. */
-async function sacct(c: SlurmCluster, ...ids: string[]): Promise<JobRecord[]> {
-  const r = await c.run('sacct', ['-c', '-P', '-n', '-j', ids.join(','), '-o', 'JobID,JobName,State,ExitCode,NodeList,Start,End']);
-  assert.equal(r.exitCode, 0, `sacct: ${r.stderr}`);
-  // sacct prints local time without a zone, which Date.parse reads as local time too
-  const secs = (t: string) => (t && t !== 'Unknown' ? Date.parse(t) / 1000 : NaN);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [jobId, name, state, exitCode, nodes, start, end] = l.split('|');
-      return { jobId, name, state, exitCode, nodes, start: secs(start), end: secs(end) };
-    });
-}
+const sacct = (c: SlurmCluster, ...ids: string[]) => jobRecords(c, ids);
 
 /** squeue's state of job `id` (`-t all`: finished jobs too, until MinJobAge), or '' once purged. */
 async function squeueState(c: SlurmCluster, id: string): Promise<string> {

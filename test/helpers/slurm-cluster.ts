@@ -199,6 +199,38 @@ export interface SlurmCluster {
   stop(): Promise<void>;
 }
 
+/** One record of `sacct -c` (the job completion log): a job's run, its last one last. */
+export interface JobRecord {
+  jobId: string;
+  name: string;
+  state: string;
+  /** `<exit status>:<signal>` */
+  exitCode: string;
+  nodes: string;
+  /** Seconds since the epoch (sacct prints whole seconds, local time). */
+  start: number;
+  end: number;
+}
+
+/**
+ * The job completion records of `ids` (`sacct -c`), in the log's order; `[]` for no id.
+ * @throws Error with sacct's error output when it fails
+ */
+export async function jobRecords(c: Pick<SlurmCluster, 'run'>, ids: readonly string[]): Promise<JobRecord[]> {
+  if (!ids.length) return [];
+  const r = await c.run('sacct', ['-c', '-P', '-n', '-j', ids.join(','), '-o', 'JobID,JobName,State,ExitCode,NodeList,Start,End']);
+  if (r.exitCode !== 0) throw new Error(`sacct: ${r.stderr}`);
+  // sacct prints local time without a zone, which Date.parse reads as local time too
+  const secs = (t: string) => (t && t !== 'Unknown' ? Date.parse(t) / 1000 : NaN);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [jobId, name, state, exitCode, nodes, start, end] = l.split('|');
+      return { jobId, name, state, exitCode, nodes, start: secs(start), end: secs(end) };
+    });
+}
+
 /** Prefix of every name (netns, links) a cluster makes; followed by its owner's PID. */
 const PREFIX = 'nxs';
 let sequence = 0;

@@ -87,6 +87,7 @@ describe('cluster/build-job: the job of one build', () => {
     assert.equal(jobSummary({ ...done, success: true, runs: [lost, done] }), 'Slurm job 12 COMPLETED on n1 in 23 s, after NODE_FAIL on n2');
     const failed = run('FAILED', 'n2', NaN, NaN, 1);
     assert.equal(jobSummary({ ...failed, success: false, runs: [failed] }), 'Slurm job 12 FAILED (exit 1) on n2 in ? s');
+    assert.equal(jobSummary({ ...done, success: true, runs: [done] }, 25.04), 'Slurm job 12 COMPLETED on n1 in 23 s; 25.0 s from submission');
     const killed = run('CANCELLED', 'n1', 0, 1000, 0, 15);
     assert.equal(jobSummary({ ...killed, success: false, runs: [killed] }), 'Slurm job 12 CANCELLED (signal 15) on n1 in 1 s');
   });

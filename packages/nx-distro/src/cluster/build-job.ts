@@ -119,12 +119,16 @@ function seconds(run: { start: number; end: number }): string {
 
 /**
  * The one line that says how a build's job ended: `Slurm job 12 COMPLETED on n1 in 23 s`, with
- * the earlier runs of a requeued job (`after NODE_FAIL on n2`) and a failure's exit status or signal.
+ * the earlier runs of a requeued job (`after NODE_FAIL on n2`), a failure's exit status or
+ * signal, and how long the task waited from the submission to the end it read in sacct (the
+ * run's time plus what the cluster and the waiting cost: queueing, the scheduler's pass, polls).
+ * @param sinceSubmissionSeconds seconds from sbatch's answer to the task's reading of the end
  */
-export function jobSummary(result: SlurmJobResult): string {
+export function jobSummary(result: SlurmJobResult, sinceSubmissionSeconds?: number): string {
   const end = result.success ? '' : result.signal ? ` (signal ${result.signal})` : ` (exit ${result.exitStatus})`;
   const earlier = result.runs.slice(0, -1).map((r) => `${r.state} on ${r.nodes}`);
-  return `Slurm job ${result.jobId} ${result.state}${end} on ${result.nodes} in ${seconds(result)}${earlier.length ? `, after ${earlier.join(', ')}` : ''}`;
+  const waited = sinceSubmissionSeconds === undefined ? '' : `; ${sinceSubmissionSeconds.toFixed(1)} s from submission`;
+  return `Slurm job ${result.jobId} ${result.state}${end} on ${result.nodes} in ${seconds(result)}${earlier.length ? `, after ${earlier.join(', ')}` : ''}${waited}`;
 }
 
 /** Writes `file` whole or not at all (a temporary name beside it, then rename). */
@@ -186,9 +190,13 @@ export async function buildOnSlurm(
   };
   await writeFileAtomic(requestFile, `${JSON.stringify(request, null, 2)}\n`);
   let result: SlurmJobResult;
+  let submittedAt = Date.now();
   try {
     result = await runJob(spec, {
-      onSubmitted: (id) => logger.info(`${what}: submitted to the Slurm cluster as job ${id} (${spec.cpus} CPU${spec.cpus === 1 ? '' : 's'}${spec.memoryMiB ? `, ${spec.memoryMiB} MiB` : ''}${spec.constraint ? `, constraint ${spec.constraint}` : ''}); its output: ${path.relative(root, outputFile)}`),
+      onSubmitted: (id) => {
+        submittedAt = Date.now();
+        logger.info(`${what}: submitted to the Slurm cluster as job ${id} (${spec.cpus} CPU${spec.cpus === 1 ? '' : 's'}${spec.memoryMiB ? `, ${spec.memoryMiB} MiB` : ''}${spec.constraint ? `, constraint ${spec.constraint}` : ''}); its output: ${path.relative(root, outputFile)}`);
+      },
       onOutput: (text) => process.stdout.write(text),
     });
   } catch (e) {
@@ -196,7 +204,7 @@ export async function buildOnSlurm(
     logger.error(`${what}: cannot build on the Slurm cluster (${loadedTarget.file}, execution): ${e.message}`);
     return { success: false };
   }
-  const summary = `${what}: ${jobSummary(result)}`;
+  const summary = `${what}: ${jobSummary(result, (Date.now() - submittedAt) / 1000)}`;
   await fs.mkdir(outDir, { recursive: true });
   await fs.appendFile(path.join(outDir, 'build.log'), `# ${summary}\n`);
   if (result.success) {
