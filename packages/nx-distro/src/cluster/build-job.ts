@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import type { BuildExecutorOptions, BuildMode } from '../build/build-recipe';
+import { rawPluginOptionsOf } from '../executors/context';
 import { InputError, quote } from '../model/errors';
 import type { Recipe } from '../model/recipe';
 import type { LoadedSystemTarget, SystemTarget } from '../model/system-target';
@@ -175,7 +176,7 @@ export async function buildOnSlurm(
     nodePath: process.execPath,
     cliPath: path.resolve(__dirname, '../../bin/nx-distro.js'),
   });
-  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
+  const pluginOptions = rawPluginOptionsOf(context);
   const request: BuildJobRequest = {
     format: 1,
     taskId,
@@ -184,7 +185,7 @@ export async function buildOnSlurm(
     targetName: context.targetName!,
     ...(context.configurationName ? { configurationName: context.configurationName } : {}),
     projectRoots: Object.fromEntries(Object.entries(context.projectsConfigurations.projects).map(([name, p]) => [name, p.root])),
-    ...(typeof entry === 'object' && entry.options !== undefined ? { pluginOptions: entry.options } : {}),
+    ...(pluginOptions !== undefined ? { pluginOptions } : {}),
     options: { ...options, jobs: options.jobs ?? spec.cpus },
     mode,
   };

@@ -9,10 +9,15 @@ export function recipeFileOf(context: ExecutorContext): string {
   return `${project.root}/${RECIPE_FILE}`;
 }
 
+/** The nx-distro plugin's options as nx.json gives them (no defaults filled in), undefined when it gives none. */
+export function rawPluginOptionsOf(context: Pick<ExecutorContext, 'nxJsonConfiguration'>): object | undefined {
+  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
+  return typeof entry === 'object' ? (entry.options as object | undefined) : undefined;
+}
+
 /** The nx-distro plugin options from nx.json, defaults filled in. */
 export function pluginOptionsOf(context: ExecutorContext): NormalizedOptions {
-  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
-  return normalizeOptions(typeof entry === 'object' ? (entry.options as object) : undefined);
+  return normalizeOptions(rawPluginOptionsOf(context));
 }
 
 /**
