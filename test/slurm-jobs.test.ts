@@ -108,7 +108,12 @@ describe('cluster/slurm: one build as one Slurm job, on a real cluster', { skip 
     assert.equal(r.signal, 'SIGTERM', all);
     assert.ok(!all.includes('result '), 'it did not wait for the end');
     assert.ok(await eventually(() => processesWith('sleep 312.5').length === 0, 15_000), processesWith('sleep 312.5').join('; '));
-    assert.match((await queueState(id, { env: c.env })) ?? '', /^(CANCELLED|)$/);
+    // A cancelled job shows COMPLETING while slurmd reaps its steps, then CANCELLED (or is purged).
+    let state = await queueState(id, { env: c.env });
+    for (const end = Date.now() + 15_000; state === 'COMPLETING' && Date.now() < end; state = await queueState(id, { env: c.env })) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(state ?? '', /^(CANCELLED|)$/);
     assert.equal((await c.run('squeue', ['-h', `--name=${spec.name}`])).stdout.trim(), '');
   });
 
