@@ -88,7 +88,7 @@ describe('nx-distro lint checks', { skip: skipCross }, () => {
   it('finds sandbox paths in files, paths outside the FHS ones, .la files, setuid and world-writable files; quotes names', () => {
     const text = (rel: string, body: string, mode = 0o644): LintFile => ({ rel, kind: 'file', mode, size: body.length, ...describeBytes(Buffer.from(body)) });
     const found = lintPackage(pkg([
-      dir('usr'), dir('usr/lib'), dir('usr/lib/pkgconfig'), dir('usr/local'), dir('usr/bin'), dir('opt'), dir('home'),
+      dir('usr'), dir('usr/lib'), dir('usr/lib/pkgconfig'), dir('usr/local'), dir('usr/bin'), dir('usr/cmake'), dir('usr/share'), dir('usr/libexec'), dir('opt'), dir('home'),
       { rel: 'lib', kind: 'symlink', mode: 0o777, target: 'usr/lib' },
       { rel: 'data', kind: 'symlink', mode: 0o777, target: 'usr/share' },
       text('usr/lib/pkgconfig/x.pc', 'libdir=/build/sysroot/usr/lib\n'),
@@ -102,6 +102,7 @@ describe('nx-distro lint checks', { skip: skipCross }, () => {
       'warning build-reference usr/lib/pkgconfig/x.pc',
       'warning fhs-path data',
       'warning fhs-path home',
+      'warning fhs-path usr/cmake',
       'warning fhs-path usr/local',
       'warning setuid usr/bin/su',
       'warning world-writable usr/bin/open',

@@ -26,8 +26,10 @@ import type { TreeEntry } from '../util/file-tree';
  * - `fhs-path`: a top-level entry other than the folders `usr`, `etc`, `var`, `boot`, `opt`,
  *   `srv` and the merged-/usr links `bin`, `sbin`, `lib`, `lib32`, `lib64`, `libx32` pointing
  *   into `usr/`, or a folder `/usr` must not hold (`usr/local`, `usr/etc`, `usr/var`, `usr/man`,
- *   `usr/doc`, `usr/tmp`, `usr/usr`): cports' `098_lint` hook (`forbidden directory`,
- *   `forbidden path`), namcap's `directorynames`;
+ *   `usr/doc`, `usr/tmp`, `usr/usr`), or any other entry of `/usr` that is none of FHS 3.0's
+ *   (`bin`, `sbin`, `lib`, `lib32`, `lib64`, `libx32`, `libexec`, `include`, `share`, `src`,
+ *   `games`; e.g. a CMake package folder at `usr/cmake`): cports' `098_lint` hook
+ *   (`forbidden directory`, `forbidden path`), namcap's `directorynames`, FHS 3.0 section 4.2;
  * - `setuid`, `world-writable`, `symlink-escape`: packages/package-lint.ts's
  *   {@link lintPackageTree} (cports' `check_suid`; the build refuses these already, so they are
  *   found in packages built elsewhere or before that check);
@@ -141,6 +143,9 @@ const FORBIDDEN_USR: ReadonlyMap<string, string> = new Map([
   ['usr/tmp', 'nowhere: a package holds no temporary files'],
   ['usr/usr', '/usr (a doubled prefix: DESTDIR="$pkgdir" with --prefix=/usr, not --prefix="$pkgdir/usr" too)'],
 ]);
+
+/** What `/usr` may hold: FHS 3.0 section 4.2's required and optional folders (`local` is FORBIDDEN_USR's: a package never installs there). */
+const USR_FOLDERS = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libexec', 'include', 'share', 'src', 'games']);
 
 /** Folders the dynamic loader searches by default: a library there is found by its file name. */
 const LIBRARY_DIR = /^(?:usr\/)?lib(?:32|64|x32)?\/[^/]+$/;
@@ -277,6 +282,9 @@ export function lintPackage(pkg: LintPackage, context: LintContext, policies: { 
     }
     const where = FORBIDDEN_USR.get(f.rel);
     if (where !== undefined) add('fhs-path', f.rel, `/${f.rel} is a path packages must not hold`, `install it into ${where}`);
+    else if (/^usr\/[^/]+$/.test(f.rel) && !USR_FOLDERS.has(f.rel.slice(4))) {
+      add('fhs-path', f.rel, `/${f.rel} is not one of the FHS folders of /usr (${[...USR_FOLDERS].join(', ')})`, 'install it under one of them (a CMake package folder belongs in /usr/lib/cmake/<name>, data in /usr/share), or move it in the install step');
+    }
   }
 
   // setuid / world-writable / symlink-escape: package-lint.ts's rules
