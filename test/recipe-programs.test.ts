@@ -1,11 +1,14 @@
 /**
- * The base-system recipes of issue 20 part 6, end to end: c-ares and libjpeg-turbo (cmake), pkgconf
- * and libpsl (meson), and m4, sed, grep, gzip, diffutils and findutils (gnu-configure, imported
- * from Debian with the generator and edited) cross-built with Debian's cross compilers, every
- * package of each build unpacked, and each recipe's programs run under QEMU user emulation with
- * the toolchain's C library (`QEMU_LD_PREFIX`) and the packages' own libraries on real input:
- * a DNS answer from a server this test runs, an image through JPEG and back, .pc files, macros,
- * text, compressed bytes, diffs and a folder tree. aarch64 is in `npm test`; riscv64 runs the same
+ * The base-system recipes of issue 20 part 6, end to end: c-ares, libjpeg-turbo and pcre2 (cmake),
+ * pkgconf and libpsl (meson), bzip2 (make), and m4, sed, grep, gzip, diffutils, findutils, gawk,
+ * gmp, mpfr, mpc, tar, bash, coreutils, file, libarchive, less, bc, patch, gperf and cpio
+ * (gnu-configure, imported from Debian with the generator and edited) cross-built with Debian's
+ * cross compilers, every package of each build unpacked, and each recipe's programs run under QEMU
+ * user emulation with the toolchain's C library (`QEMU_LD_PREFIX`) and the packages' own libraries
+ * on real input: a DNS answer from a server this test runs, an image through JPEG and back, .pc
+ * files, macros, text, compressed bytes, diffs, a folder tree, archives, scripts, big numbers (a
+ * program compiled against gmp, mpfr and mpc), magic numbers, regular expressions and a generated
+ * hash function. aarch64 is in `npm test`; riscv64 runs the same
  * checks in the full tier; the quick tier builds and runs one recipe of each style ({@link QUICK}).
  * The workspace shares the run's cache (`shareRunCache`); the file's name sorts after
  * build.test.ts, which asserts that none of its builds (every recipe, in the full tier) is a hit.
@@ -21,9 +24,16 @@ import { FULL, FULL_ONLY, fullOnly } from './helpers/tier';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 /** The recipes under test, copied from recipes/ with {@link DEPENDENCIES}. */
-const RECIPES = ['c-ares', 'libjpeg-turbo', 'pkgconf', 'libpsl', 'm4', 'sed', 'grep', 'gzip', 'diffutils', 'findutils', 'gawk', 'bzip2'];
-/** What they need from recipes/: gawk's readline (makedepends and depends), and readline's ncurses. */
-const DEPENDENCIES = ['readline', 'ncurses'];
+const RECIPES = [
+  'c-ares', 'libjpeg-turbo', 'pkgconf', 'libpsl', 'm4', 'sed', 'grep', 'gzip', 'diffutils', 'findutils', 'gawk', 'bzip2',
+  'gmp', 'mpfr', 'mpc', 'tar', 'bash', 'coreutils', 'file', 'libarchive', 'pcre2', 'less', 'bc', 'patch', 'gperf', 'cpio',
+];
+/**
+ * What they need from recipes/ (makedepends, depends and makedepends_build of the full tier's
+ * recipes): readline (gawk, bc) and its ncurses (bash, less), and the compression libraries of
+ * file and libarchive.
+ */
+const DEPENDENCIES = ['readline', 'ncurses', 'xz', 'zlib', 'lz4', 'zstd'];
 /**
  * What the quick tier builds and runs, for aarch64: one recipe of each style (cmake, meson, an
  * imported gnu-configure one, make), about 80 s of builds; the full tier builds and runs every one
@@ -35,8 +45,8 @@ const QUICK = ['c-ares', 'pkgconf', 'm4', 'bzip2'];
 const SCRIPTS: Record<string, string[]> = { grep: ['egrep', 'fgrep'], gzip: ['gunzip', 'zcat', 'zgrep', 'zdiff', 'gzexe'], findutils: ['updatedb'], bzip2: ['bzgrep', 'bzdiff', 'bzmore'] };
 
 const TARGETS = [
-  { name: 'aarch64', qemu: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu', tier: {} },
-  { name: 'riscv64', qemu: 'qemu-riscv64-static', sysroot: '/usr/riscv64-linux-gnu', tier: fullOnly() },
+  { name: 'aarch64', qemu: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu', cc: 'aarch64-linux-gnu-gcc', tier: {} },
+  { name: 'riscv64', qemu: 'qemu-riscv64-static', sysroot: '/usr/riscv64-linux-gnu', cc: 'riscv64-linux-gnu-gcc', tier: fullOnly() },
 ] as const;
 
 /** Each recipe's `version:`, read from the repository's recipe (what `--version` must print). */
@@ -113,7 +123,7 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
     describe(target.name, target.tier, () => {
       /** The recipes this tier builds for this target, and their dependencies from recipes/. */
       const names = FULL ? RECIPES : QUICK;
-      const dependencies = names.includes('gawk') ? DEPENDENCIES : [];
+      const dependencies = FULL ? DEPENDENCIES : [];
       /** `{ skip }` for a case about one recipe: run when this tier builds it. */
       const only = (name: string) => ({ skip: names.includes(name) ? false : FULL_ONLY });
       let rootfs = '';
@@ -174,14 +184,21 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
         assert.deepEqual(stubs, []);
       });
 
-      it("nx-distro lint: no finding on the packages but gawkbug's quoted compile flags (when gawk is built)", async (t) => {
+      it("nx-distro lint: no finding on the packages but the compile flags and build folder some recorded as text (gawkbug, gmp.h, bashbug, bash's Makefile.inc)", async (t) => {
         if (!built) return t.skip('the build failed');
         const r = await ws.bin('nx-distro', 'lint', target.name, ...names);
         assert.equal(r.exitCode, 0, r.all);
-        // The one finding the gawk recipe justifies: its bug-report script prints the CFLAGS.
+        // The findings the recipes justify (each recipe's comment says why): text that records the
+        // build's CFLAGS, with -ffile-prefix-map=/build/src=., or bash's build folder for loadables.
+        const expected: Record<string, string[]> = {
+          gawk: ['gawk: "/usr/bin/gawkbug": mentions the build sandbox path "/build/src" [warning build-reference]'],
+          gmp: ['gmp: "/usr/include/gmp.h": mentions the build sandbox path "/build/src" [warning build-reference]'],
+          bash: ['bash: "/usr/bin/bashbug": mentions the build sandbox path "/build/src" [warning build-reference]', 'bash: "/usr/lib/bash/Makefile.inc": mentions the build sandbox path "/build/src", "/build/sysroot" [warning build-reference]'],
+        };
         const findings = r.all.split('\n').filter((l) => /\[(warning|error) /.test(l));
-        assert.deepEqual(findings.map((l) => l.replace(/;.*/, '')), names.includes('gawk') ? ['gawk: "/usr/bin/gawkbug": mentions the build sandbox path "/build/src" [warning build-reference]'] : [], r.all);
+        assert.deepEqual(findings.map((l) => l.replace(/;.*/, '')).sort(), names.flatMap((n) => expected[n] ?? []).sort(), r.all);
         if (names.includes('gawk')) assert.match(readFileSync(path.join(rootfs, 'usr/bin/gawkbug'), 'utf8'), /^CFLAGS=".* -ffile-prefix-map=\/build\/src=\. .*"$/m);
+        if (names.includes('gmp')) assert.match(readFileSync(path.join(rootfs, 'usr/include/gmp.h'), 'utf8'), /^#define __GMP_CFLAGS ".* -ffile-prefix-map=\/build\/src=\. ?.*"$/m);
       });
 
       it('c-ares (cmake): adig asks a DNS server (run by this test) and prints its answer', only('c-ares'), async (t) => {
@@ -392,6 +409,197 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
         // xargs runs the build machine's /bin/echo with the arguments it read, two at a time.
         const x = await run('usr/bin/xargs', ['-n', '2', '/bin/echo', 'args:'], { input: 'one two three\nfour five' });
         assert.equal(x.stdout, 'args: one two\nargs: three four\nargs: five');
+      });
+
+      it('gmp, mpfr and mpc (gnu-configure, imported, -dev splits): a program compiled against the -dev packages computes with all three', only('mpc'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('mp');
+        // 30!, pi to 40 decimal digits, and the principal square root of -4 + 0i (2i).
+        writeFileSync(path.join(dir, 'mp.c'), [
+          '#include <stdio.h>',
+          '#include <gmp.h>',
+          '#include <mpfr.h>',
+          '#include <mpc.h>',
+          'int main(void) {',
+          '  mpz_t f; mpz_init(f); mpz_fac_ui(f, 30); gmp_printf("%Zd\\n", f);',
+          '  mpfr_t pi; mpfr_init2(pi, 200); mpfr_const_pi(pi, MPFR_RNDN); mpfr_printf("%.40Rf\\n", pi);',
+          '  mpc_t z; mpc_init2(z, 100); mpc_set_si_si(z, -4, 0, MPC_RNDNN); mpc_sqrt(z, z, MPC_RNDNN);',
+          '  mpfr_printf("%.3Rf %.3Rf\\n", mpc_realref(z), mpc_imagref(z));',
+          '  printf("%s %s %s\\n", gmp_version, mpfr_get_version(), mpc_get_version());',
+          '  return 0;',
+          '}',
+        ].join('\n'));
+        const include = path.join(rootfs, 'usr/include');
+        const lib = path.join(rootfs, 'usr/lib');
+        const cc = await execa(target.cc, ['-o', 'mp', 'mp.c', `-I${include}`, `-L${lib}`, `-Wl,-rpath-link,${lib}`, '-lmpc', '-lmpfr', '-lgmp'], { cwd: dir, reject: false, all: true });
+        assert.equal(cc.exitCode, 0, cc.all);
+        const r = await execa(target.qemu, [path.join(dir, 'mp')], { reject: false, env: { QEMU_LD_PREFIX: target.sysroot, LD_LIBRARY_PATH: lib }, extendEnv: false });
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.equal(r.stdout, `265252859812191058636308480000000\n3.1415926535897932384626433832795028841972\n0.000 2.000\n${version('gmp')} ${version('mpfr')} ${version('mpc')}`);
+        // The headers came from the -dev packages, the runtime packages hold none.
+        for (const name of ['gmp', 'mpfr', 'mpc']) {
+          const pkgs = readdirSync(path.join(ws.root, 'dist', target.name, 'packages', name)).filter((f) => f.endsWith('.pkg.tar.zst'));
+          const main = pkgs.find((f) => f.startsWith(`${name}-${version(name)}-`))!;
+          const files = (await execa('bsdtar', ['-tf', path.join(ws.root, 'dist', target.name, 'packages', name, main)])).stdout.split('\n');
+          assert.ok(files.some((f) => /^usr\/lib\/lib\w+\.so\.\d+/.test(f)), `${main} holds the shared library`);
+          assert.deepEqual(files.filter((f) => f.startsWith('usr/include/') && !f.endsWith('/')), [], `${main} holds no header`);
+          assert.ok(pkgs.some((f) => f.startsWith(`${name}-dev-`)), `${name}-dev is built`);
+        }
+      });
+
+      it('tar (gnu-configure, imported): creates, lists and extracts an archive; --sort and --mtime make it byte-reproducible', only('tar'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('tar');
+        mkdirSync(path.join(dir, 'in/sub'), { recursive: true });
+        writeFileSync(path.join(dir, 'in/b.txt'), 'bee\n');
+        writeFileSync(path.join(dir, 'in/sub/a.txt'), 'ay\n');
+        const args = ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=gnu', '-cf'];
+        assert.equal((await run('usr/bin/tar', [...args, 'one.tar', 'in'], { cwd: dir })).exitCode, 0);
+        assert.equal((await run('usr/bin/tar', [...args, 'two.tar', 'in'], { cwd: dir })).exitCode, 0);
+        assert.ok(readFileSync(path.join(dir, 'one.tar')).equals(readFileSync(path.join(dir, 'two.tar'))), 'the same bytes twice');
+        assert.equal((await run('usr/bin/tar', ['-tf', 'one.tar'], { cwd: dir })).stdout, 'in/\nin/b.txt\nin/sub/\nin/sub/a.txt');
+        // The build machine's bsdtar reads what it wrote, and it extracts its own archive.
+        assert.match((await execa('bsdtar', ['-tvf', path.join(dir, 'one.tar')])).stdout, /^-rw\S+\s+0 0\s+0\s+4 Jan  1  1970 in\/b\.txt$/m);
+        mkdirSync(path.join(dir, 'out'));
+        assert.equal((await run('usr/bin/tar', ['-xf', '../one.tar'], { cwd: path.join(dir, 'out') })).exitCode, 0);
+        assert.equal(readFileSync(path.join(dir, 'out/in/sub/a.txt'), 'utf8'), 'ay\n');
+        assert.match((await run('usr/bin/tar', ['--version'])).stdout, new RegExp(`^tar \\(GNU tar\\) ${version('tar').replace(/\./g, '\\.')}$`, 'm'));
+      });
+
+      it('bash (gnu-configure, imported): arrays, arithmetic, parameter expansion and a here-document', only('bash'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const script = 'declare -A n=([one]=1 [two]=2); a=(x y z); s="path/to/file.tar.gz"\necho "${#a[@]} ${a[-1]} $(( n[one] + n[two] * 10 ))"\necho "${s##*/} ${s%%.*} ${s//\\//:}"\nwhile read -r w; do printf "<%s>" "$w"; done <<EOF\nalpha\nbeta\nEOF\necho\n[[ "abc123" =~ ^([a-z]+)([0-9]+)$ ]] && echo "${BASH_REMATCH[2]}${BASH_REMATCH[1]}"\n';
+        const r = await run('usr/bin/bash', ['-c', script]);
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.equal(r.stdout, '3 z 21\nfile.tar.gz path/to/file path:to:file.tar.gz\n<alpha><beta>\n123abc');
+        assert.match((await run('usr/bin/bash', ['--version'])).stdout, new RegExp(`^GNU bash, version ${version('bash').replace(/\./g, '\\.')}\\(\\d+\\)-release \\(${target.name === 'aarch64' ? 'aarch64' : 'riscv64'}-`, 'm'));
+      });
+
+      it('coreutils (gnu-configure, imported): sort, sha256sum, date and factor with gmp for a 129-bit number', only('coreutils'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        assert.equal((await run('usr/bin/sort', ['-t', ',', '-k2,2n', '-k1,1'], { input: 'b,10\na,2\nc,10\nd,1\n' })).stdout, 'd,1\na,2\nb,10\nc,10');
+        assert.equal((await run('usr/bin/sha256sum', [], { input: 'abc' })).stdout, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -');
+        assert.equal((await run('usr/bin/date', ['-u', '-d', '@1700000000', '+%Y-%m-%d %H:%M:%S %A'])).stdout, '2023-11-14 22:13:20 Tuesday');
+        // 2^128 + 1 = 59649589127497217 x 5704689200685129054721: past 128 bits, factor uses gmp.
+        assert.equal((await run('usr/bin/factor', ['340282366920938463463374607431768211457'])).stdout, '340282366920938463463374607431768211457: 59649589127497217 5704689200685129054721');
+        assert.match((await run('usr/bin/ls', ['--version'])).stdout, new RegExp(`^ls \\(GNU coreutils\\) ${version('coreutils').replace(/\./g, '\\.')}$`, 'm'));
+      });
+
+      it("file (gnu-configure, imported): names an ELF program, a gzip stream and a PNG with the package's compiled magic", only('file'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('file');
+        writeFileSync(path.join(dir, 'x.gz'), (await import('node:zlib')).gzipSync(Buffer.from('hello\n')));
+        writeFileSync(path.join(dir, 'x.png'), Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000100000000808060000', 'hex'), Buffer.alloc(16)]));
+        const magic = path.join(rootfs, 'usr/share/misc/magic.mgc');
+        const r = await run('usr/bin/file', ['-m', magic, '-b', path.join(rootfs, 'usr/bin/file'), 'x.gz', 'x.png'], { cwd: dir });
+        assert.equal(r.exitCode, 0, r.stderr);
+        const [elf, gz, png] = r.stdout.split('\n');
+        assert.match(elf, target.name === 'aarch64' ? /^ELF 64-bit LSB (pie executable|shared object), ARM aarch64, version 1 \(SYSV\), dynamically linked/ : /^ELF 64-bit LSB (pie executable|shared object), UCB RISC-V, .*dynamically linked/, elf);
+        assert.match(gz, /^gzip compressed data/, gz);
+        assert.match(png, /^PNG image data, 16 x 8, 8-bit\/color RGBA, non-interlaced$/, png);
+        assert.equal((await run('usr/bin/file', ['--version'])).stdout.split('\n')[0], `file-${version('file')}`);
+      });
+
+      it('libarchive (gnu-configure, imported, -dev split): bsdtar writes zstd, xz and zip archives that it, GNU tar and the build machine read back', only('libarchive'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('libarchive');
+        mkdirSync(path.join(dir, 'in'));
+        writeFileSync(path.join(dir, 'in/data.txt'), 'libarchive '.repeat(1000));
+        for (const [file, flag, magic] of [['a.tar.zst', '--zstd', '28b52ffd'], ['a.tar.xz', '-J', 'fd377a58'], ['a.zip', '--format=zip', '504b0304']] as const) {
+          const c = await run('usr/bin/bsdtar', ['-cf', file, ...(flag.startsWith('--format') ? [flag] : [flag]), 'in'], { cwd: dir });
+          assert.equal(c.exitCode, 0, c.stderr);
+          assert.equal(readFileSync(path.join(dir, file)).subarray(0, 4).toString('hex'), magic, file);
+          assert.equal((await run('usr/bin/bsdtar', ['-tf', file], { cwd: dir })).stdout, 'in/\nin/data.txt', file);
+          assert.match((await execa('bsdtar', ['-tf', path.join(dir, file)])).stdout, /^in\/data\.txt$/m, `the build machine's bsdtar reads ${file}`);
+        }
+        const cat = await run('usr/bin/bsdcat', ['a.tar.xz'], { cwd: dir, binary: true });
+        assert.equal(bytes(cat).subarray(257, 262).toString('latin1'), 'ustar', 'bsdcat decompresses to a tar stream');
+        const v = await run('usr/bin/bsdtar', ['--version']);
+        assert.match(v.stdout, new RegExp(`^bsdtar ${version('libarchive').replace(/\./g, '\\.')} - libarchive ${version('libarchive').replace(/\./g, '\\.')} zlib/\\S+ liblzma/\\S+ bz2lib/\\S+ liblz4/\\S+ libzstd/\\S+$`), v.stdout);
+      });
+
+      it('pcre2 (cmake, imported, -dev split): pcre2grep with lookbehind, \\K, Unicode properties and a compressed file', only('pcre2'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('pcre2');
+        const text = 'price: $42\ncost: EUR 17\nnaïve café\n';
+        writeFileSync(path.join(dir, 'in.txt.gz'), (await import('node:zlib')).gzipSync(Buffer.from(text)));
+        assert.equal((await run('usr/bin/pcre2grep', ['-o', '(?<=\\$)\\d+'], { input: text })).stdout, '42');
+        assert.equal((await run('usr/bin/pcre2grep', ['-o', 'EUR \\K\\d+'], { input: text })).stdout, '17');
+        assert.equal((await run('usr/bin/pcre2grep', ['-o', '-u', '\\w*\\p{Ll}\\x{ef}\\w*'], { input: text })).stdout, 'naïve');
+        const z = await run('usr/bin/pcre2grep', ['-c', ':', 'in.txt.gz'], { cwd: dir });
+        assert.equal(z.stdout, '2', `pcre2grep reads gzip through zlib: ${z.stderr}`);
+        assert.match((await run('usr/bin/pcre2grep', ['--version'])).stdout, new RegExp(`^pcre2grep version ${version('pcre2').replace(/\./g, '\\.')} `));
+      });
+
+      it('less (gnu-configure, imported): pages a file to a pipe, searches with -p, and prints its version', only('less'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('less');
+        writeFileSync(path.join(dir, 'f'), Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
+        // Output to a pipe: less copies the file, as more(1) and cat do.
+        const r = await run('usr/bin/less', ['f'], { cwd: dir, env: { TERM: 'dumb' } });
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.equal(r.stdout.split('\n').length, 50);
+        assert.match((await run('usr/bin/less', ['--version'])).stdout, new RegExp(`^less ${version('less').split('.')[0]} `));
+        assert.match((await run('usr/bin/lesskey', ['-V'])).stdout, /^lesskey\s+version \d+/);
+      });
+
+      it('bc (gnu-configure, imported): bc -l computes pi with the generated math library, dc a power', only('bc'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        // a() comes from libmath.b, compiled into bc at build time by fbc (run under QEMU).
+        const r = await run('usr/bin/bc', ['-l', '-q'], { input: 'scale=30; 4*a(1)\nsqrt(2)\n2^100\n' });
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.equal(r.stdout, '3.141592653589793238462643383276\n1.414213562373095048801688724209\n1267650600228229401496703205376');
+        assert.equal((await run('usr/bin/dc', [], { input: '2 64 ^ 1 - p\n' })).stdout, '18446744073709551615');
+        assert.match((await run('usr/bin/bc', ['--version'])).stdout, new RegExp(`^bc ${version('bc').replace(/\./g, '\\.')}$`, 'm'));
+      });
+
+      it('patch (gnu-configure, imported): applies a unified diff, reverses it, and refuses a path that leaves the tree', only('patch'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('patch');
+        writeFileSync(path.join(dir, 'a.txt'), 'one\ntwo\nthree\n');
+        const diff = '--- a/a.txt\n+++ b/a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n';
+        const applied = await run('usr/bin/patch', ['-p1'], { cwd: dir, input: diff });
+        assert.equal(applied.exitCode, 0, applied.stdout);
+        assert.equal(readFileSync(path.join(dir, 'a.txt'), 'utf8'), 'one\nTWO\nthree\n');
+        assert.equal((await run('usr/bin/patch', ['-p1', '-R'], { cwd: dir, input: diff })).exitCode, 0);
+        assert.equal(readFileSync(path.join(dir, 'a.txt'), 'utf8'), 'one\ntwo\nthree\n');
+        const evil = await run('usr/bin/patch', ['-p0'], { cwd: dir, input: '--- ../evil.txt\n+++ ../evil.txt\n@@ -0,0 +1 @@\n+x\n' });
+        assert.notEqual(evil.exitCode, 0);
+        assert.match(evil.stdout, /Ignoring potentially dangerous file name \.\.\/evil\.txt/);
+        assert.match((await run('usr/bin/patch', ['--version'])).stdout, new RegExp(`^GNU patch ${version('patch').replace(/\./g, '\\.')}$`, 'm'));
+      });
+
+      it("gperf (gnu-configure, imported): writes a perfect hash function that the build machine's compiler builds and that finds every keyword", only('gperf'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('gperf');
+        const words = ['if', 'else', 'while', 'for', 'return', 'switch', 'case', 'break'];
+        const g = await run('usr/bin/gperf', ['-L', 'ANSI-C', '-N', 'keyword'], { input: `%%\n${words.join('\n')}\n` });
+        assert.equal(g.exitCode, 0, g.stderr);
+        writeFileSync(path.join(dir, 'kw.c'), `#include <string.h>\n${g.stdout}\n#include <stdio.h>\nint main(int argc, char **argv) { for (int i = 1; i < argc; i++) printf("%s:%d\\n", argv[i], keyword(argv[i], strlen(argv[i])) != 0); return 0; }\n`);
+        await execa('cc', ['-o', 'kw', 'kw.c'], { cwd: dir });
+        const r = await execa(path.join(dir, 'kw'), [...words, 'goto', 'iff', '']);
+        assert.equal(r.stdout, [...words.map((w) => `${w}:1`), 'goto:0', 'iff:0', ':0'].join('\n'));
+        assert.match((await run('usr/bin/gperf', ['--version'])).stdout, new RegExp(`^GNU gperf ${version('gperf').replace(/\./g, '\\.')}$`, 'm'));
+      });
+
+      it('cpio (gnu-configure, imported): writes a newc archive of a file list, lists and extracts it', only('cpio'), async (t) => {
+        if (!built) return t.skip('the build failed');
+        const dir = workdir('cpio');
+        mkdirSync(path.join(dir, 'tree/etc'), { recursive: true });
+        writeFileSync(path.join(dir, 'tree/init'), '#!/bin/sh\n');
+        writeFileSync(path.join(dir, 'tree/etc/hostname'), 'nx-distro\n');
+        const out = await run('usr/bin/cpio', ['-o', '-H', 'newc', '--reproducible', '-R', '0:0'], { cwd: path.join(dir, 'tree'), input: '.\netc\netc/hostname\ninit\n', binary: true });
+        assert.equal(out.exitCode, 0, out.stderr);
+        const archive = bytes(out);
+        assert.equal(archive.subarray(0, 6).toString('latin1'), '070701', 'a newc archive (what an initramfs is)');
+        writeFileSync(path.join(dir, 'x.cpio'), archive);
+        assert.equal((await run('usr/bin/cpio', ['-t', '--quiet'], { input: archive })).stdout, '.\netc\netc/hostname\ninit');
+        mkdirSync(path.join(dir, 'out'));
+        assert.equal((await run('usr/bin/cpio', ['-i', '-d', '--quiet', '-F', '../x.cpio'], { cwd: path.join(dir, 'out') })).exitCode, 0);
+        assert.equal(readFileSync(path.join(dir, 'out/etc/hostname'), 'utf8'), 'nx-distro\n');
+        // The build machine's bsdtar reads it too.
+        assert.match((await execa('bsdtar', ['-tf', path.join(dir, 'x.cpio')])).stdout, /^etc\/hostname$/m);
+        assert.match((await run('usr/bin/cpio', ['--version'])).stdout, new RegExp(`^cpio \\(GNU cpio\\) ${version('cpio').replace(/\./g, '\\.')}$`, 'm'));
       });
     });
   }
