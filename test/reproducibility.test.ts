@@ -16,14 +16,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ReproducibilityResult } from '../packages/nx-distro/src/reproducible/compare';
 import { differencesBeyondIdentity } from './helpers/payload';
 import { FULL, tiered } from './helpers/tier';
-import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
 
@@ -178,5 +178,44 @@ describe('reproducibility checks', () => {
       const x86 = await ws.bin('nx-distro', 'reproducibility', 'x86_64');
       nativeSection('x86_64', x86.stdout.split('\n').slice(0, 2));
     }
+  });
+});
+
+describe('reproduce of a recipe built before its commit', () => {
+  // SOURCE_DATE_EPOCH is not in the cache key (docs/cache-keys.md): a recipe built while
+  // uncommitted (dated by its files' modification time) and committed afterwards (dated by the
+  // commit) is a cache hit with the first date. The second build must take that date, not the
+  // commit's, or every recipe checked right after its commit would "differ".
+  const BEFORE = 1_700_000_000; // the recipe's files' modification time
+  const COMMITTED = 1_750_000_000; // its commit's time
+  let ws: TestWorkspace;
+  before(() => {
+    ws = createWorkspace(undefined, { shareRunCache: true });
+    commitTargets(ws, COMMITTED - 1000);
+    ws.write('recipes/dated/recipe.yaml', "name: dated\nversion: '1.0'\nrelease: 1\ndescription: Files dated by SOURCE_DATE_EPOCH\nlicense: [MIT]\nhomepage: https://example.org/dated\nsources: []\nsteps:\n  install: |\n    mkdir -p \"$pkgdir/usr/share/dated\"\n    echo \"$SOURCE_DATE_EPOCH\" > \"$pkgdir/usr/share/dated/epoch\"\n");
+    utimesSync(path.join(ws.root, 'recipes/dated/recipe.yaml'), BEFORE, BEFORE);
+  });
+  after(() => ws.dispose());
+
+  it("builds it uncommitted, commits it, and reproduce rebuilds it with the first build's date: byte-identical", async () => {
+    const build = await ws.nx('run', 'dated:build', '-c', TARGET, '--output-style=static');
+    assert.equal(build.exitCode, 0, build.all.slice(-4000));
+    const pkg = `dist/${TARGET}/packages/dated/dated-1.0-1-${TARGET}.pkg.tar.zst`;
+    const builddate = () => execFileSync('bsdtar', ['-xOf', path.join(ws.root, pkg), '.PKGINFO'], { encoding: 'utf8' }).match(/^builddate = (\d+)$/m)?.[1];
+    assert.equal(builddate(), String(BEFORE), 'uncommitted: dated by the files');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'commit.gpgsign=false', ...args], { cwd: ws.root, env: { ...process.env, GIT_AUTHOR_DATE: `@${COMMITTED} +0000`, GIT_COMMITTER_DATE: `@${COMMITTED} +0000` }, stdio: 'ignore' });
+    git('add', 'recipes');
+    git('commit', '-q', '-m', 'dated');
+    const r = await ws.nx('run', 'dated:reproduce', '-c', TARGET, '--output-style=static');
+    assert.equal(r.exitCode, 0, r.all.slice(-4000));
+    assert.match(r.all, /> nx run dated:build:aarch64 +\[(local cache|existing outputs match the cache, left as is)\]/, 'the build is the first one, from the cache');
+    assert.equal(builddate(), String(BEFORE));
+    const rebuild = ws.readJson<ReproducibilityResult>(`dist/${TARGET}/reproduce/dated/rebuild/result.json`);
+    assert.equal(rebuild.status, 'reproducible');
+    assert.match(ws.read(`dist/${TARGET}/reproduce/dated/rebuild/package/build.log`), new RegExp(`^# SOURCE_DATE_EPOCH=${BEFORE}$`, 'm'));
+    // A build of the committed recipe made now (not from the cache) has the commit's date.
+    const fresh = await ws.nx('run', 'dated:build', '-c', TARGET, '--skip-nx-cache', '--output-style=static');
+    assert.equal(fresh.exitCode, 0, fresh.all.slice(-4000));
+    assert.equal(builddate(), String(COMMITTED));
   });
 });

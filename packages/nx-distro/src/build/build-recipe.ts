@@ -61,6 +61,14 @@ export interface BuildVariation {
   readonly clockOffsetSeconds?: number;
   /** Parallel make jobs (`$JOBS`) instead of the options' or the CPU count. */
   readonly jobs?: number;
+  /**
+   * `SOURCE_DATE_EPOCH` (seconds since the epoch) instead of {@link sourceDateEpoch}'s: the first
+   * build's, so a check compares builds of the same date. The epoch is not in the cache key, so a
+   * first build restored from the cache can carry another date than a build made now (the recipe
+   * was uncommitted then: its files' modification time; committed now: the commit's time).
+   * Debian's reprotest keeps it fixed between its two builds too.
+   */
+  readonly sourceDateEpoch?: number;
 }
 
 /** libfaketime for the build machine's programs (Debian package `libfaketime`). */
@@ -284,7 +292,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const pkgdir = path.join(work, 'pkg');
     await fs.mkdir(pkgdir);
 
-    const epoch = sourceDateEpoch(root, loaded.root);
+    const epoch = variation?.sourceDateEpoch ?? sourceDateEpoch(root, loaded.root);
     const env = buildEnvironment({ recipe, stage: options.stage, systemTarget: target, systemTargetName: loadedTarget.name, sourceDateEpoch: epoch, jobs: variation?.jobs ?? options.jobs, mode });
     if (variation?.clockOffsetSeconds && mode === 'cross') {
       env.LD_PRELOAD = libfaketimePath();

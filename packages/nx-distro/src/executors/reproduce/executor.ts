@@ -7,6 +7,7 @@ import { InputError } from '../../model/errors';
 import { readRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
 import { packageFolder } from '../../packages/layout';
+import { readPackageInfo } from '../../packages/pacman-package';
 import { builtPackages, comparePackages, compareSplitPackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
 import { failOnInputError, pluginOptionsOf, recipeFileOf } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
@@ -59,6 +60,11 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
     const workDir = path.join(root, 'tmp', 'reproduce', loadedTarget.name, recipe.name, options.check, 'second-build-in-another-folder');
     const variations: string[] = [`work folder ${path.relative(root, workDir)} (first: tmp/build/${loadedTarget.name}/${recipe.name})`];
     const variation: { -readonly [K in keyof BuildVariation]: BuildVariation[K] } = { workDir, outDir: path.join(checkDir, 'package') };
+    // The first build's date (its .PKGINFO builddate, which is its SOURCE_DATE_EPOCH): what a
+    // second build made now would otherwise compute afresh, and differently when the first came
+    // from the cache of an uncommitted recipe.
+    const builddate = firstPackage ? Number((await readPackageInfo(firstPackage)).builddate?.[0]) : NaN;
+    if (Number.isInteger(builddate) && builddate >= 0) variation.sourceDateEpoch = builddate;
     if (options.check === 'native') {
       variations.push(`built natively in the ${loadedTarget.target.buildroot?.debian_arch ?? '(none)'} build root (first: cross-built)`);
     } else {
