@@ -207,7 +207,7 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
         // build's CFLAGS, with -ffile-prefix-map=/build/src=., or bash's build folder for loadables.
         const expected: Record<string, string[]> = {
           gawk: ['gawk: "/usr/bin/gawkbug": mentions the build sandbox path "/build/src" [warning build-reference]'],
-          gmp: ['gmp: "/usr/include/gmp.h": mentions the build sandbox path "/build/src" [warning build-reference]'],
+          gmp: ['gmp-dev: "/usr/include/gmp.h": mentions the build sandbox path "/build/src" [warning build-reference]'],
           bash: ['bash: "/usr/bin/bashbug": mentions the build sandbox path "/build/src" [warning build-reference]', 'bash: "/usr/lib/bash/Makefile.inc": mentions the build sandbox path "/build/src", "/build/sysroot" [warning build-reference]'],
         };
         const findings = r.all.split('\n').filter((l) => /\[(warning|error) /.test(l));

@@ -99,6 +99,23 @@ describe('nx-distro lint SYSTEM_TARGET [PACKAGE...]', { skip: have('aarch64-linu
     }
   });
 
+  it("lints a recipe's split packages too, each under its own name (a -dev package's headers are in no other package)", async () => {
+    const pkgdir = path.join(ws, 'tmp', 'demo-dev');
+    mkdirSync(path.join(pkgdir, 'usr/include'), { recursive: true });
+    writeFileSync(path.join(pkgdir, 'usr/include/demo.h'), '#define DEMO_CFLAGS "-ffile-prefix-map=/build/src=."\n');
+    const out = path.join(ws, 'dist/aarch64/packages/demo');
+    const file = await writePackage(pkgdir, { pkgname: 'demo-dev', pkgbase: 'demo', pkgver: '1.0', pkgrel: 1, pkgdesc: 'x', url: 'https://example.org', arch: 'aarch64', license: ['MIT'], depends: ['demo'], packager: 'nx-distro', builddate: 1700000000 }, { pkgbuildSha256: 'ab'.repeat(32), builddir: '/build', startdir: '/build', buildenv: [], options: [], installed: [], buildtoolver: '0.1.0' }, out, 1700000000);
+    try {
+      const r = await captured(() => lintCommand(['aarch64', 'demo'], ws));
+      assert.deepEqual(r.out.map((l) => l.replace(/;.*/, '')), ['demo-dev: "/usr/include/demo.h": mentions the build sandbox path "/build/src" [warning build-reference]']);
+      assert.deepEqual(r.err, ['nx-distro lint: 2 package(s) of aarch64: 0 error(s), 1 warning(s)']);
+      const run = await lintBuiltPackages(ws, { distDir: 'dist', targetsDir: 'targets' }, 'aarch64', ['demo']);
+      assert.deepEqual(run.packages, ['demo', 'demo-dev']);
+    } finally {
+      rmSync(file.file, { force: true });
+    }
+  });
+
   it('refuses a package that was not built and a bad argument, with the fix', async () => {
     await assert.rejects(lintBuiltPackages(ws, { distDir: 'dist', targetsDir: 'targets' }, 'aarch64', ['nope']), /^Error: nope: no built package in dist\/aarch64\/packages; fix: nx run nope:build -c aarch64, or name one of: app demo toolchain-runtime zlib$/);
     const r = await captured(() => lintCommand(['--all'], ws));

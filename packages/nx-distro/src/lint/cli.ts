@@ -44,8 +44,10 @@ export function recipeFileOfPackage(workspaceRoot: string, name: string): string
 /**
  * The core of `nx-distro lint`: lints the packages a system target's builds wrote, read-only.
  * Every package folder `<distDir>/<systemTarget>/packages/<name>/` holding a `.pkg.tar.zst` is
- * a package (stage folders `<name>@<stage>` only when named): the one of the recipe's name (its
- * split packages, cut from the same linted `$pkgdir`, are not linted on their own); the providers of depends are the
+ * a package (stage folders `<name>@<stage>` only when named): the one of the recipe's name, then
+ * its split packages (`-dev`, `-doc`, `subpackages`), each linted on its own with its own
+ * `.PKGINFO` (the files a split takes, headers among them, are in no other package: the build's
+ * lint of the whole `$pkgdir` sees them under the recipe's name); the providers of depends are the
  * other packages of the same folder (their `abi.json`, else the package file). The policies are
  * the target file's `lint` and the package's recipe's `lint` (a package without a recipe,
  * `toolchain-runtime`, has the target's only).
@@ -57,12 +59,15 @@ export async function lintBuiltPackages(workspaceRoot: string, options: { distDi
   const target = loadTargetNamed(workspaceRoot, options.targetsDir, systemTarget);
   const dir = path.join(workspaceRoot, options.distDir, systemTarget, TARGET_PACKAGES_DIR);
   const files = new Map<string, string>();
+  /** Each folder's split packages (absolute paths, sorted), after the package of the recipe's name. */
+  const splits = new Map<string, string[]>();
   for (const folder of existsSync(dir) ? readdirSync(dir).sort() : []) {
     if (folder.includes('@') && !names.includes(folder)) continue;
-    // The package of the recipe's own name (what the build lints: its whole $pkgdir), not a split package.
+    // The package of the recipe's own name (what depends name and the build lints), then its splits.
     const all = existsSync(path.join(dir, folder)) ? readdirSync(path.join(dir, folder)).filter((f) => f.endsWith('.pkg.tar.zst') && !f.startsWith('.')).sort() : [];
     const pkg = all.find((f) => pkgnameOfFile(f) === folder.split('@')[0]) ?? all[0];
     if (pkg) files.set(folder, path.join(dir, folder, pkg));
+    splits.set(folder, all.filter((f) => f !== pkg).map((f) => path.join(dir, folder, f)));
   }
   const rel = path.relative(workspaceRoot, dir) || dir;
   if (files.size === 0) throw new Error(`${rel}: no packages; fix: nx run-many -t build -c ${systemTarget}`);
@@ -76,11 +81,13 @@ export async function lintBuiltPackages(workspaceRoot: string, options: { distDi
   const linted: string[] = [];
   for (const [folder, file] of files) {
     if (names.length && !names.includes(folder)) continue;
-    const pkg = await readPackageForLint(file);
     const recipeFile = recipeFileOfPackage(workspaceRoot, folder.split('@')[0]);
     const recipe = recipeFile ? readRecipe(workspaceRoot, recipeFile).recipe : undefined;
-    findings.push(...lintPackage(pkg, { arch: target.target.arch, providers, ...(recipe?.setuid ? { setuid: recipe.setuid } : {}) }, { recipe: recipe?.lint as LintPolicy | undefined, target: targetPolicy }));
-    linted.push(folder);
+    for (const one of [file, ...(splits.get(folder) ?? [])]) {
+      const pkg = await readPackageForLint(one);
+      findings.push(...lintPackage(pkg, { arch: target.target.arch, providers, ...(recipe?.setuid ? { setuid: recipe.setuid } : {}) }, { recipe: recipe?.lint as LintPolicy | undefined, target: targetPolicy }));
+      linted.push(one === file ? folder : pkg.name);
+    }
   }
   return { packages: linted, findings };
 }
