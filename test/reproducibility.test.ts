@@ -192,12 +192,23 @@ describe('reproduce of a recipe built before its commit', () => {
   before(() => {
     ws = createWorkspace(undefined, { shareRunCache: true });
     commitTargets(ws, COMMITTED - 1000);
-    ws.write('recipes/dated/recipe.yaml', "name: dated\nversion: '1.0'\nrelease: 1\ndescription: Files dated by SOURCE_DATE_EPOCH\nlicense: [MIT]\nhomepage: https://example.org/dated\nsources: []\nsteps:\n  install: |\n    mkdir -p \"$pkgdir/usr/share/dated\"\n    echo \"$SOURCE_DATE_EPOCH\" > \"$pkgdir/usr/share/dated/epoch\"\n");
+    // And a file installed with its older time kept, by CMake's file(INSTALL) as expat's, json-c's
+    // and pcre2's documents are: under the second build's moved clock (libfaketime) it keeps that
+    // time too, as libfaketime fakes no file times there (NO_FAKE_STAT; CMake reads them with
+    // stat(), which libfaketime moves by default).
+    ws.write('recipes/dated/recipe.yaml', [
+      "name: dated\nversion: '1.0'\nrelease: 1\ndescription: Files dated by SOURCE_DATE_EPOCH\nlicense: [MIT]\nhomepage: https://example.org/dated\nsources: []\nhost_tools: [cmake]\nsteps:\n  install: |",
+      '    mkdir -p "$pkgdir/usr/share/dated"',
+      '    echo "$SOURCE_DATE_EPOCH" > "$pkgdir/usr/share/dated/epoch"',
+      '    echo old > old && touch -d @1600000000 old',
+      `    printf 'file(INSTALL old DESTINATION "$ENV{pkgdir}/usr/share/dated")\\n' > install.cmake && cmake -P install.cmake`,
+      '',
+    ].join('\n'));
     utimesSync(path.join(ws.root, 'recipes/dated/recipe.yaml'), BEFORE, BEFORE);
   });
   after(() => ws.dispose());
 
-  it("builds it uncommitted, commits it, and reproduce rebuilds it with the first build's date: byte-identical", async () => {
+  it("builds it uncommitted, commits it, and reproduce rebuilds it with the first build's date and file times: byte-identical", async () => {
     const build = await ws.nx('run', 'dated:build', '-c', TARGET, '--output-style=static');
     assert.equal(build.exitCode, 0, build.all.slice(-4000));
     const pkg = `dist/${TARGET}/packages/dated/dated-1.0-1-${TARGET}.pkg.tar.zst`;
@@ -213,6 +224,7 @@ describe('reproduce of a recipe built before its commit', () => {
     const rebuild = ws.readJson<ReproducibilityResult>(`dist/${TARGET}/reproduce/dated/rebuild/result.json`);
     assert.equal(rebuild.status, 'reproducible');
     assert.match(ws.read(`dist/${TARGET}/reproduce/dated/rebuild/package/build.log`), new RegExp(`^# SOURCE_DATE_EPOCH=${BEFORE}$`, 'm'));
+    assert.match(execFileSync('bsdtar', ['-tvf', path.join(ws.root, pkg), 'usr/share/dated/old'], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } }), / Sep 13 {2}2020 usr\/share\/dated\/old$/m, 'the kept time, older than SOURCE_DATE_EPOCH, is not clamped');
     // A build of the committed recipe made now (not from the cache) has the commit's date.
     const fresh = await ws.nx('run', 'dated:build', '-c', TARGET, '--skip-nx-cache', '--output-style=static');
     assert.equal(fresh.exitCode, 0, fresh.all.slice(-4000));

@@ -56,7 +56,8 @@ export interface BuildVariation {
   /**
    * Seconds added to the wall clock the build's programs see (libfaketime `LD_PRELOAD`, monotonic
    * clocks left alone); only where the build runs the build machine's own programs (cross builds),
-   * as libfaketime is a library of the build machine's arch. File times stay the kernel's.
+   * as libfaketime is a library of the build machine's arch. File times stay the kernel's
+   * (`NO_FAKE_STAT=1`: stat() is not faked; libfaketime's README, section 3, Installation).
    */
   readonly clockOffsetSeconds?: number;
   /** Parallel make jobs (`$JOBS`) instead of the options' or the CPU count. */
@@ -298,6 +299,11 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       env.LD_PRELOAD = libfaketimePath();
       env.FAKETIME = `${variation.clockOffsetSeconds >= 0 ? '+' : ''}${variation.clockOffsetSeconds}`;
       env.FAKETIME_DONT_FAKE_MONOTONIC = '1';
+      // File times stay the kernel's: by default libfaketime moves the times stat() reports too, so
+      // a file copied with its times kept (`cp -p`, `install -p`, CMake's install of docs) got the
+      // moved date, and a package whose files keep their tarball's times older than
+      // SOURCE_DATE_EPOCH "differed" by exactly the offset (expat, json-c-dev, pcre2).
+      env.NO_FAKE_STAT = '1';
     }
     // targets/<name>/ (kernel configs and the like), read-only, when the target has one; else an empty folder.
     let systemTargetDir = path.join(root, targetsDir, loadedTarget.name);
