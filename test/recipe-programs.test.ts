@@ -509,7 +509,7 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
         assert.equal((await run('usr/bin/file', ['--version'])).stdout.split('\n')[0], `file-${version('file')}`);
       });
 
-      it('libarchive (gnu-configure, imported, -dev split): bsdtar writes zstd, xz and zip archives that it, GNU tar and the build machine read back', only('libarchive'), async (t) => {
+      it('libarchive (gnu-configure, imported, -dev split): bsdtar writes zstd, xz and zip archives that it and the build machine's bsdtar read back, bsdcat decompresses', only('libarchive'), async (t) => {
         if (!built) return t.skip('the build failed');
         const dir = workdir('libarchive');
         mkdirSync(path.join(dir, 'in'));
@@ -540,7 +540,7 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
         assert.match((await run('usr/bin/pcre2grep', ['--version'])).stdout, new RegExp(`^pcre2grep version ${version('pcre2').replace(/\./g, '\\.')} `));
       });
 
-      it('less (gnu-configure, imported): pages a file to a pipe, searches with -p, and prints its version', only('less'), async (t) => {
+      it("less (gnu-configure, imported): copies a file to a pipe as more(1) does, and less and lesskey print their version", only('less'), async (t) => {
         if (!built) return t.skip('the build failed');
         const dir = workdir('less');
         writeFileSync(path.join(dir, 'f'), Array.from({ length: 50 }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
