@@ -509,7 +509,7 @@ describe('base-system recipes (cmake, meson, gnu-configure imported from Debian)
         assert.equal((await run('usr/bin/file', ['--version'])).stdout.split('\n')[0], `file-${version('file')}`);
       });
 
-      it('libarchive (gnu-configure, imported, -dev split): bsdtar writes zstd, xz and zip archives that it and the build machine's bsdtar read back, bsdcat decompresses', only('libarchive'), async (t) => {
+      it("libarchive (gnu-configure, imported, -dev split): bsdtar writes zstd, xz and zip archives that it and the build machine's bsdtar read back, bsdcat decompresses", only('libarchive'), async (t) => {
         if (!built) return t.skip('the build failed');
         const dir = workdir('libarchive');
         mkdirSync(path.join(dir, 'in'));
