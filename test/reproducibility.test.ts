@@ -23,7 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ReproducibilityResult } from '../packages/nx-distro/src/reproducible/compare';
 import { differencesBeyondIdentity } from './helpers/payload';
 import { FULL, tiered } from './helpers/tier';
-import { commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { commitPaths, commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
 
@@ -214,9 +214,7 @@ describe('reproduce of a recipe built before its commit', () => {
     const pkg = `dist/${TARGET}/packages/dated/dated-1.0-1-${TARGET}.pkg.tar.zst`;
     const builddate = () => execFileSync('bsdtar', ['-xOf', path.join(ws.root, pkg), '.PKGINFO'], { encoding: 'utf8' }).match(/^builddate = (\d+)$/m)?.[1];
     assert.equal(builddate(), String(BEFORE), 'uncommitted: dated by the files');
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'commit.gpgsign=false', ...args], { cwd: ws.root, env: { ...process.env, GIT_AUTHOR_DATE: `@${COMMITTED} +0000`, GIT_COMMITTER_DATE: `@${COMMITTED} +0000` }, stdio: 'ignore' });
-    git('add', 'recipes');
-    git('commit', '-q', '-m', 'dated');
+    commitPaths(ws, COMMITTED, ['recipes'], 'dated');
     const r = await ws.nx('run', 'dated:reproduce', '-c', TARGET, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-4000));
     assert.match(r.all, /> nx run dated:build:aarch64 +\[(local cache|existing outputs match the cache, left as is)\]/, 'the build is the first one, from the cache');

@@ -182,16 +182,25 @@ export function createWorkspace(fixture?: string, options: WorkspaceOptions = {}
  * @param epoch commit time, seconds since the epoch
  */
 export function commitTargets(ws: TestWorkspace, epoch: number): void {
+  execFileSync('git', ['init', '-q'], { cwd: ws.root, stdio: 'ignore' });
+  writeFileSync(path.join(ws.root, '.gitignore'), 'node_modules\ndist\ntmp\n.nx-test\n.distfiles\n');
+  commitPaths(ws, epoch, ['targets'], 'targets');
+  ws.env.SOURCE_DATE_EPOCH = undefined; // never the caller's: undefined removes it from the child's environment
+}
+
+/**
+ * Commits `paths` (workspace-relative) in the workspace's git repository ({@link commitTargets}
+ * made it) as one commit made at `epoch`, with a fixed test identity.
+ * @param epoch author and commit time, seconds since the epoch
+ */
+export function commitPaths(ws: TestWorkspace, epoch: number, paths: readonly string[], message: string): void {
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.org', '-c', 'commit.gpgsign=false', ...args], {
     cwd: ws.root,
     env: { ...process.env, GIT_AUTHOR_DATE: `@${epoch} +0000`, GIT_COMMITTER_DATE: `@${epoch} +0000` },
     stdio: 'ignore',
   });
-  git('init', '-q');
-  writeFileSync(path.join(ws.root, '.gitignore'), 'node_modules\ndist\ntmp\n.nx-test\n.distfiles\n');
-  git('add', 'targets');
-  git('commit', '-q', '-m', 'targets');
-  ws.env.SOURCE_DATE_EPOCH = undefined; // never the caller's: undefined removes it from the child's environment
+  git('add', ...paths);
+  git('commit', '-q', '-m', message);
 }
 
 /**
