@@ -24,6 +24,7 @@ import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readElf } from '../packages/nx-distro/src/packages/elf';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 import { elfComments, greenfieldProblems } from '../packages/nx-distro/src/packages/greenfield';
 import { createWorkspace, EXTERNAL_SYSTEM_TARGETS, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
@@ -91,11 +92,12 @@ describe(`greenfield bootstrap (${TARGET}): toolchain from source, the system on
     const checked: string[] = [];
     const problems: string[] = [];
     for (const name of readdirSync(dist('packages')).sort()) {
-      const files = readdirSync(dist('packages', name)).filter((f) => f.endsWith('.pkg.tar.zst'));
-      if (!files.length) continue;
+      // The package of the recipe's name (not its -dev or -debug package).
+      const main = readdirSync(dist('packages', name)).find((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === name);
+      if (!main) continue;
       const dir = path.join(unpacked, name);
       mkdirSync(dir, { recursive: true });
-      execFileSync('bsdtar', ['-xf', dist('packages', name, files[0]), '-C', dir]);
+      execFileSync('bsdtar', ['-xf', dist('packages', name, main), '-C', dir]);
       checked.push(name);
       for (const p of await greenfieldProblems(dir, { loader: LOADER })) problems.push(`${name}: ${p.file}: ${p.problem}`);
     }

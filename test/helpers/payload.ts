@@ -3,7 +3,9 @@
  * them, for the cross-vs-native check (test/reproducibility.test.ts): a cross compiler and a
  * native one of the same GCC release put their own version strings into every object's
  * `.comment` section (GCC's `-fident`), and the linker's build ID (`.note.gnu.build-id`,
- * a hash over the whole output) then differs too. Everything else must be the same bytes.
+ * a hash over the whole output) then differs too; so does a stripped file's `.gnu_debuglink`
+ * (packages/debug-info.ts), which holds the CRC of its debug file, whose `DW_AT_producer` names the
+ * compiler. Everything else must be the same bytes.
  */
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
@@ -14,7 +16,7 @@ import path from 'node:path';
 const METADATA = new Set(['.PKGINFO', '.BUILDINFO', '.MTREE', '.INSTALL']);
 
 /** The ELF sections that hold the compiler's and linker's identity (see the module comment). */
-export const IDENTITY_SECTIONS = ['.comment', '.note.gnu.build-id'] as const;
+export const IDENTITY_SECTIONS = ['.comment', '.note.gnu.build-id', '.gnu_debuglink'] as const;
 
 /** Every entry under `dir`, as `/`-separated paths relative to it, folders left out. */
 function entries(dir: string, rel = ''): string[] {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { buildEnvironment, buildTriplet, SANDBOX } from './environment';
+import { buildEnvironment, buildTriplet, crossPrefix, SANDBOX } from './environment';
 import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
 import { dependencyPackages, loadRecipeNamed, nodeDependencies } from './dependencies';
 import { bootstrapToolchain } from '../model/bootstrap-toolchain';
@@ -13,6 +13,7 @@ import { buildTargetName, parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
 import { readRecipe, recipeForArch } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
+import { debugBuild, debugPackageName, targetBinutils } from '../packages/debug-info';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
 import { packageFolder, pkgnameOfFile } from '../packages/layout';
 import { stripSpecialBits } from '../packages/package-lint';
@@ -334,7 +335,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
     const native = mode === 'native' || target.triplet === env.CBUILD;
     const binds = sandboxBinds;
     // What becomes of $pkgdir after the steps (build/package-build.ts), decided now.
-    const packaging: PackagingInput = {
+    let packaging: PackagingInput = {
       workspaceRoot: root,
       distDir,
       systemTarget: loadedTarget.name,
@@ -357,6 +358,12 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
       installed,
       stagedTrees: installed.map((n, i) => ({ name: pkgnameOfFile(n), dir: staged[i] })),
     };
+    // Debug packages (packages/debug-info.ts): stripped with the target's own binutils.
+    if (debugBuild(recipe, target, options.stage)) {
+      const binutils = targetBinutils(crossPrefix(target), toolchainPackages.dirs.length ? toolchainDir : undefined);
+      if (binutils) packaging = { ...packaging, debug: { srcdir, debugdir: path.join(work, 'debug'), binutils } };
+      else logger.warn(`${what}: no ${crossPrefix(target)}objcopy and ${crossPrefix(target)}strip (neither on the PATH nor in the staged toolchain): its files keep their debug information and no ${debugPackageName(recipe.name)} package is written; run tools/setup-host, or set \`debug: false\``);
+    }
     // The steps this build runs, in order: `check` only where asked and the host's programs run here.
     const planned: PlannedStep[] = PHASES.flatMap((phase) => (steps[phase] && (phase !== 'check' || (options.check && native)) ? [{ phase, script: steps[phase]! }] : []));
     // How the steps are sandboxed, for `nx-distro shell` and `nx-distro resume` (build/rescue.ts): the work folder keeps it.

@@ -5,6 +5,7 @@ import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
 import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
 import { packageFolder, pkgnameOfFile } from '../packages/layout';
+import { debugPackageName } from '../packages/debug-info';
 
 /**
  * The build dependencies of one build node (`name` or `name@stageN`) for one arch: the packages
@@ -43,7 +44,7 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
  * The package files a dependency's build wrote: the `*.pkg.tar.zst` files in
  * `<distDir>/<systemTarget>/packages/<node>/` (or `build-machine/<node>/` for a `toolchain: true`
  * recipe, packages/layout.ts): the package of the recipe's name and its split packages
- * (`subpackages`, `split`; packages/split.ts). Nx restores them from the cache when the build
+ * (`subpackages`, `split`; packages/split.ts), not its `-debug` package. Nx restores them from the cache when the build
  * was not rerun.
  * @param nodeKey `name` or `name@stageN`
  * @returns absolute package paths, sorted; empty when that build wrote no package (an arch it
@@ -53,7 +54,9 @@ export function dependencyPackages(workspaceRoot: string, distDir: string, syste
   for (const toolchain of [false, true]) {
     const dir = path.join(workspaceRoot, distDir, ...packageFolder(systemTarget, nodeKey, toolchain));
     if (!existsSync(dir)) continue;
-    const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f) && !f.startsWith('.'));
+    // Not its debug package (packages/debug-info.ts): debuggers read it, builds do not.
+    const debugName = debugPackageName(nodeKey.split('@')[0]);
+    const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f) && !f.startsWith('.') && pkgnameOfFile(f) !== debugName);
     if (files.length) return files.sort().map((f) => path.join(dir, f));
   }
   return [];

@@ -36,4 +36,22 @@ describe('buildEnvironment', () => {
     assert.match(env.CFLAGS_FOR_TARGET, /-march=armv8-a/);
     assert.equal(env.SYSROOT, SANDBOX.sysroot);
   });
+
+  it('compiles with -g, the sources mapped to /usr/src/debug/<name> and a build-id for debug packages, unless the recipe or the target says no', () => {
+    const flags = (r: Parameters<typeof recipe>[1], t: SystemTarget, options: { mode?: 'native'; stage?: string } = {}) => {
+      const env = buildEnvironment({ recipe: recipe('zlib', r).recipe, systemTarget: t, sourceDateEpoch: 1, ...options });
+      return { CFLAGS: env.CFLAGS, CXXFLAGS: env.CXXFLAGS, LDFLAGS: env.LDFLAGS };
+    };
+    const on = flags({}, external);
+    assert.equal(on.CFLAGS, '-O2 -march=armv8-a -g -ffile-prefix-map=/build/src=/usr/src/debug/zlib -ffile-prefix-map=/build/sysroot=');
+    assert.equal(on.CXXFLAGS, on.CFLAGS);
+    assert.match(on.LDFLAGS, /^-Wl,--build-id=sha1 -L\/build\/sysroot\/usr\/lib /);
+    const native = flags({}, external, { mode: 'native' });
+    assert.equal(native.CFLAGS, '-O2 -march=armv8-a -g -ffile-prefix-map=/build/src=/usr/src/debug/zlib', 'a native build has no staged sysroot to map');
+    assert.equal(native.LDFLAGS, '-Wl,--build-id=sha1');
+    for (const off of [flags({ debug: false }, external), flags({}, { ...external, debug: false }), flags({}, external, { stage: 'stage1' })]) {
+      assert.equal(off.CFLAGS, '-O2 -march=armv8-a -ffile-prefix-map=/build/src=.');
+      assert.doesNotMatch(off.LDFLAGS, /build-id/);
+    }
+  });
 });

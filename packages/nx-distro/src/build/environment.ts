@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import type { Recipe } from '../model/recipe.generated';
 import type { SystemTarget } from '../model/target.generated';
+import { debugBuild, debugSourceDir } from '../packages/debug-info';
 
 /**
  * Fixed paths inside the build sandbox. They do not depend on the workspace's location, so
@@ -116,9 +117,9 @@ export function buildEnvironment(input: BuildEnvironmentInput): Record<string, s
     OBJCOPY: `${prefix}objcopy`,
     OBJDUMP: `${prefix}objdump`,
     READELF: `${prefix}readelf`,
-    ...targetFlags(t),
+    ...targetFlags(input),
     CPPFLAGS: `-I${sysroot}/usr/include`,
-    LDFLAGS: [t.ldflags ?? '', `-L${sysroot}/usr/lib`, `-Wl,-rpath-link,${sysroot}/usr/lib`].join(' ').trim(),
+    LDFLAGS: [targetLinkFlags(input), `-L${sysroot}/usr/lib`, `-Wl,-rpath-link,${sysroot}/usr/lib`].join(' ').trim(),
     PKG_CONFIG: 'pkg-config',
     PKG_CONFIG_SYSROOT_DIR: sysroot,
     PKG_CONFIG_LIBDIR: `${sysroot}/usr/lib/pkgconfig:${sysroot}/usr/share/pkgconfig`,
@@ -140,6 +141,20 @@ export function qemuLdPrefix(t: SystemTarget): string {
 
 /** `-ffile-prefix-map=/build/src=.`: keeps the build folder out of what is compiled. */
 const PREFIX_MAP = `-ffile-prefix-map=${SANDBOX.srcdir}=.`;
+
+/** What a build with debug packages links with (packages/debug-info.ts): a GNU build-id, where gdb and debuginfod look up the debug file. */
+export const DEBUG_LINK_FLAGS = '-Wl,--build-id=sha1';
+
+/**
+ * What a build with debug packages compiles with instead of {@link PREFIX_MAP} (makepkg's
+ * `DEBUG_CFLAGS` and its prefix map): `-g`, and the source folder mapped to
+ * `/usr/src/debug/<name>` (packages/debug-info.ts's `debugSourceDir`), where the `-debug`
+ * package puts the sources; a cross build also maps its staged sysroot to `/`, so the headers of
+ * its dependencies are named where they are on the host machine (`/usr/include/zlib.h`).
+ */
+export function debugCompileFlags(name: string, mode: 'cross' | 'native'): string {
+  return ['-g', `-ffile-prefix-map=${SANDBOX.srcdir}=${debugSourceDir(name)}`, ...(mode === 'cross' ? [`-ffile-prefix-map=${SANDBOX.sysroot}=`] : [])].join(' ');
+}
 
 /** The build machine's own unprefixed tools, but `CPP` (see {@link toolchainBuildEnvironment}). */
 const UNPREFIXED_TOOLS = {
@@ -187,9 +202,20 @@ function stepBasics(input: BuildEnvironmentInput, roles: { PATH: string; CBUILD:
   };
 }
 
-/** The system target's `CFLAGS` and `CXXFLAGS` (`cxxflags`, else `cflags`) with {@link PREFIX_MAP}. */
-function targetFlags(t: SystemTarget): { CFLAGS: string; CXXFLAGS: string } {
-  return { CFLAGS: [t.cflags ?? '', PREFIX_MAP].join(' ').trim(), CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', PREFIX_MAP].join(' ').trim() };
+/**
+ * The system target's `CFLAGS` and `CXXFLAGS` (`cxxflags`, else `cflags`) with {@link PREFIX_MAP},
+ * or, for a build with debug packages ({@link debugBuild}), with {@link debugCompileFlags} instead.
+ */
+function targetFlags(input: BuildEnvironmentInput): { CFLAGS: string; CXXFLAGS: string } {
+  const t = input.systemTarget;
+  const extra = debugBuild(input.recipe, t, input.stage) ? debugCompileFlags(input.recipe.name, input.mode === 'native' ? 'native' : 'cross') : PREFIX_MAP;
+  return { CFLAGS: [t.cflags ?? '', extra].join(' ').trim(), CXXFLAGS: [t.cxxflags ?? t.cflags ?? '', extra].join(' ').trim() };
+}
+
+/** The system target's `LDFLAGS` (`ldflags`), with `-Wl,--build-id=sha1` for a build with debug packages ({@link debugBuild}). */
+function targetLinkFlags(input: BuildEnvironmentInput): string {
+  const t = input.systemTarget;
+  return [t.ldflags ?? '', debugBuild(input.recipe, t, input.stage) ? DEBUG_LINK_FLAGS : ''].join(' ').trim();
 }
 
 /** `env` with the recipe's `env` (a stage's `env` replaces it) exported last, so preseeded answers win. */
@@ -215,7 +241,7 @@ function withRecipeEnv(input: BuildEnvironmentInput, env: Record<string, string>
 function toolchainBuildEnvironment(input: BuildEnvironmentInput): Record<string, string> {
   const t = input.systemTarget;
   const cbuild = buildTriplet();
-  const target = targetFlags(t);
+  const target = targetFlags(input);
   return withRecipeEnv(input, {
     ...stepBasics(input, { PATH: CROSS_PATH, CBUILD: cbuild, CHOST: cbuild, CTARGET: t.triplet, SYSROOT: SANDBOX.sysroot }),
     CROSS_COMPILE: crossPrefix(t),
@@ -245,9 +271,9 @@ function nativeBuildEnvironment(input: BuildEnvironmentInput): Record<string, st
     CROSS_COMPILE: '',
     ...UNPREFIXED_TOOLS,
     CPP: 'gcc -E',
-    ...targetFlags(t),
+    ...targetFlags(input),
     CPPFLAGS: '',
-    LDFLAGS: t.ldflags ?? '',
+    LDFLAGS: targetLinkFlags(input),
     PKG_CONFIG: 'pkg-config',
   });
 }

@@ -10,6 +10,7 @@ import { buildSpec } from '../model/recipe';
 import type { Recipe } from '../model/recipe.generated';
 import type { SystemTarget } from '../model/target.generated';
 import { writeAbiManifest } from '../packages/abi-manifest';
+import { debugPackageName, splitDebugInfo, type TargetBinutils } from '../packages/debug-info';
 import { firstDynamicElf } from '../packages/elf';
 import { lintPackageTree } from '../packages/package-lint';
 import { backupEntryProblem, writePackage } from '../packages/pacman-package';
@@ -62,6 +63,12 @@ export interface PackagingInput {
   readonly installed: readonly string[];
   /** The staged packages as trees (pacman name, extracted folder): where split packages' pkg-config requirements are looked up. */
   readonly stagedTrees: readonly PackageTree[];
+  /**
+   * For a build with debug packages (packages/debug-info.ts's `debugBuild`): the build's source
+   * folder (`$srcdir`), where the `-debug` package's sources are read, the folder its tree is
+   * made in (`<work>/debug`), and the system target's binutils that strip; absent otherwise.
+   */
+  readonly debug?: { readonly srcdir: string; readonly debugdir: string; readonly binutils: TargetBinutils };
 }
 
 /** A problem of the installed tree that is the build's, not the recipe file's (nothing installed, lint errors); `message` says it and the fix. */
@@ -69,14 +76,16 @@ export class PackagingFailed extends Error {}
 
 /**
  * The passes after the `install` step, in this order (makepkg's tidy and package functions,
- * cports' post-install hooks): libtool `.la` files removed; archive timestamps normalised
+ * cports' post-install hooks): libtool `.la` files removed; for a build with debug packages, the
+ * ELF files stripped and their debug information and sources moved to the `<name>-debug`
+ * package's tree (packages/debug-info.ts; the tools' refusals logged as warnings); archive timestamps normalised
  * (strip-nondeterminism); the tree checked ({@link lintPackageTree}: undeclared setuid/setgid,
  * world-writable without sticky, links out of the package: errors naming the recipe file); the
  * runtime `depends` (the C runtime when an ELF file is dynamic, then the recipe's own);
  * `nx-distro lint`'s checks (findings logged and appended to the log; errors stop here);
  * `abi.json` over the whole tree; the split packages taken out (packages/split.ts; not for a
  * stage); the `backup` entries checked against the main package; the main package and each split
- * package written into `outDir`.
+ * package written into `outDir`, then the `-debug` package when any debug file was written.
  * @throws {InputErrors} for what the recipe must fix; {@link PackagingFailed} for an empty
  *   `$pkgdir` or lint errors
  */
@@ -84,8 +93,16 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
   const { recipe, target, pkgdir, epoch, logFile, outDir, recipeFile } = input;
   const what = input.node;
   await removeLibtoolArchives(pkgdir);
-  await stripNondeterminism(pkgdir, epoch);
   if ((await fs.readdir(pkgdir)).length === 0) throw new PackagingFailed(`${what}: the install step put nothing into $pkgdir; install with DESTDIR="$pkgdir"`);
+  // Debug packages (packages/debug-info.ts): the ELF files stripped, their debug information and
+  // sources moved to the `-debug` package's tree; before the checks, which see what ships.
+  if (input.debug) await fs.rm(input.debug.debugdir, { recursive: true, force: true });
+  const debug = input.debug ? await splitDebugInfo({ pkgdir, debugdir: input.debug.debugdir, srcdir: input.debug.srcdir, name: recipe.name, binutils: input.debug.binutils }) : undefined;
+  if (debug) {
+    for (const w of debug.warnings) logger.warn(`${what}: debug information: ${w}`);
+    logger.info(`${what}: stripped ${debug.stripped.length} file(s) (${debug.bytesSaved} bytes less); ${debug.debugFiles.length} debug file(s) and ${debug.sources} source file(s) for ${debugPackageName(recipe.name)}`);
+  }
+  await stripNondeterminism(pkgdir, epoch);
   // What makepkg's and cports' checks refuse: undeclared setuid/setgid, world-writable, links out.
   const tree = scanTree(pkgdir, epoch, 'which a package cannot carry; create it at install time instead');
   const problems = lintPackageTree(tree, recipe.setuid ?? []).map((p) => new InputError(recipeFile, p.field, `${what}: ${p.problem}`, p.fix));
@@ -147,7 +164,8 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
     builddir: '/build',
     startdir: '/build',
     buildenv: [],
-    options: [],
+    // makepkg's names for what was done to the files.
+    options: input.debug ? ['strip', 'debug'] : ['!strip', '!debug'],
     installed: [...input.installed],
     buildtoolver: '0.1.0',
   };
@@ -215,6 +233,35 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
       epoch,
     );
     logger.info(`${what}: wrote ${path.relative(input.workspaceRoot, sub.file)} (${t.spec.field}: ${t.taken.length} file(s), ${sub.size} bytes, installed ${sub.installedSize} bytes, sha256 ${sub.sha256})`);
+  }
+  if (debug?.debugFiles.length) {
+    // Arch's debug packages: no depends (a debugger reads them beside the package), the recipe's license.
+    const dbg = await writePackage(
+      input.debug!.debugdir,
+      {
+        pkgname: debugPackageName(recipe.name),
+        pkgbase: recipe.name,
+        pkgver: recipe.version,
+        pkgrel: recipe.release,
+        pkgdesc: `Detached debugging information for ${recipe.name}`,
+        url: recipe.homepage,
+        arch,
+        license: recipe.license,
+        depends: [],
+        provides: [],
+        conflicts: [],
+        replaces: [],
+        groups: [],
+        backup: [],
+        optdepends: [],
+        packager: 'nx-distro',
+        builddate: epoch,
+      },
+      buildinfo,
+      outDir,
+      epoch,
+    );
+    logger.info(`${what}: wrote ${path.relative(input.workspaceRoot, dbg.file)} (${debug.debugFiles.length} debug file(s), ${debug.sources} source file(s), ${dbg.size} bytes, installed ${dbg.installedSize} bytes, sha256 ${dbg.sha256})`);
   }
 }
 

@@ -293,6 +293,10 @@ export interface Recipe {
    * @maxItems 64
    */
   setuid?: string[];
+  /**
+   * `false` to build without debug information and keep the package's ELF files as built (makepkg's and cports' `!debug`). By default (unless the system target says `debug: false`) the build compiles with `-g`, the sources mapped to `/usr/src/debug/<name>`, links with a GNU build-id, and packaging strips the package's ELF files and moves their debug information into a `<name>-debug` package (`usr/lib/debug/.build-id/xx/yyyy.debug`, and the sources they name under `usr/src/debug/<name>/`; docs/debug-packages.md). Never for a `toolchain: true` recipe nor a stage build, whose files are kept as built.
+   */
+  debug?: boolean;
   env?: Env1;
   /**
    * Named build style supplying default steps; `steps` override them one by one (docs/recipe-format.md, Build styles). `gnu-configure`: autoconf `./configure --build --host --prefix=/usr`, `make`, `make DESTDIR=$pkgdir install`. `make`: plain `make` with `CC` and flags on the command line. `cmake`: a generated CMake toolchain file, Ninja, `cmake --install` into `$pkgdir`. `meson`: a generated Meson cross file (and native file for the build machine), `meson setup`, `meson install`. `none`: no default steps.

@@ -41,6 +41,10 @@ export interface SystemTarget {
    */
   builds?: 'cross' | 'native';
   /**
+   * `false` to build every recipe of this target without debug information and without `-debug` packages (a recipe's own `debug: false` turns it off for that recipe alone). Default `true`: compiled with `-g`, the shipped ELF files stripped, their debug information in `<name>-debug` packages (docs/debug-packages.md).
+   */
+  debug?: boolean;
+  /**
    * Where this target's package builds (`nx-distro:cross`, `nx-distro:native`) run on a cache miss: on this machine (`kind: local`, the default) or each as one job of a Slurm cluster (`kind: slurm`, docs/slurm.md). The environment variable `NX_DISTRO_EXECUTION` (`local` or `slurm`) overrides `kind` for one run. Not part of any cache key: a build writes the same bytes wherever it runs.
    */
   execution?: {

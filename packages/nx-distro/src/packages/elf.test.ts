@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EM, firstDynamicElf, parseElf, readElf } from './elf';
+import { EM, firstDynamicElf, parseElf, readElf, sectionNames } from './elf';
 import { have } from '../testing/host';
 
 /** The toolchains of the system targets, with the machine their output must have. */
@@ -74,6 +74,39 @@ describe('readElf', () => {
     assert.equal(readElf(rpath).rpath, '/opt/y');
     assert.equal(readElf(rpath).rpath, out(rpath, 'RPATH'));
     assert.equal(readElf(rpath).runpath, undefined);
+  });
+
+  for (const tc of TOOLCHAINS) {
+    const skip = have(`${tc.prefix}gcc`) ? false : `${tc.prefix}gcc is not installed`;
+    it(`reads the GNU build-id ${tc.prefix}ld wrote, as readelf -n shows it, and none when linked without`, { skip }, () => {
+      const withId = path.join(tmp, `${tc.prefix}with-id`);
+      const withoutId = path.join(tmp, `${tc.prefix}without-id`);
+      const md5 = path.join(tmp, `${tc.prefix}md5-id.so`);
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-Wl,--build-id=sha1', '-o', withId, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-Wl,--build-id=none', '-o', withoutId, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-shared', '-fPIC', '-Wl,--build-id=md5', '-o', md5, path.join(tmp, 'lib.c'), '-lm'], { cwd: tmp });
+      const theirs = (file: string) => /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-W', '-n', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }))?.[1];
+      assert.match(readElf(withId).buildId ?? '', /^[0-9a-f]{40}$/);
+      assert.equal(readElf(withId).buildId, theirs(withId));
+      assert.match(readElf(md5).buildId ?? '', /^[0-9a-f]{32}$/);
+      assert.equal(readElf(md5).buildId, theirs(md5));
+      assert.equal(theirs(withoutId), undefined);
+      assert.equal(readElf(withoutId).buildId, undefined);
+    });
+  }
+
+  it('lists the section names readelf -S lists, before and after strip', { skip: have('aarch64-linux-gnu-gcc') ? false : 'aarch64-linux-gnu-gcc is not installed' }, () => {
+    const prog = path.join(tmp, 'sections');
+    execFileSync('aarch64-linux-gnu-gcc', ['-g', '-O2', '-o', prog, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+    const theirs = (file: string) => [...execFileSync('readelf', ['-W', '-S', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }).matchAll(/^\s*\[\s*\d+\]\s+(\S*)/gm)].map((m) => m[1]);
+    const mine = sectionNames(readFileSync(prog), prog);
+    assert.deepEqual(mine.slice(1), theirs(prog).slice(1), 'readelf shows the null section with no name');
+    assert.ok(mine.includes('.debug_info') && mine.includes('.symtab'), mine.join(' '));
+    execFileSync('aarch64-linux-gnu-strip', ['--strip-all', prog]);
+    const stripped = sectionNames(readFileSync(prog), prog);
+    assert.ok(!stripped.includes('.debug_info') && !stripped.includes('.symtab'), stripped.join(' '));
+    assert.ok(stripped.includes('.text'));
+    assert.throws(() => sectionNames(Buffer.concat([readFileSync(prog).subarray(0, 64), Buffer.alloc(64)]), 'cut.so'), /^Error: cut\.so: damaged ELF file: the section header table lies outside the file$/);
   });
 
   it('reads a static program: no interpreter, no needed libraries', { skip: have('gcc') ? false : 'no native gcc' }, () => {

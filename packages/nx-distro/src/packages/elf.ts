@@ -46,11 +46,19 @@ export interface ElfInfo {
   readonly rpath?: string;
   /** `DT_RUNPATH`, as stored; absent when not set. */
   readonly runpath?: string;
+  /**
+   * The GNU build-id (the `NT_GNU_BUILD_ID` note of a `PT_NOTE` segment, what `ld --build-id`
+   * writes), as lowercase hex (40 digits for `sha1`); absent when the file has none (object
+   * files: they have no program headers).
+   */
+  readonly buildId?: string;
 }
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
+const PT_NOTE = 4;
+const NT_GNU_BUILD_ID = 3;
 const DT_NULL = 0;
 const DT_NEEDED = 1;
 const DT_STRTAB = 5;
@@ -103,7 +111,7 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
   const phoff = is64 ? u64(32) : u32(28);
   const phentsize = u16(is64 ? 54 : 42);
   const phnum = u16(is64 ? 56 : 44);
-  interface Phdr { type: number; offset: number; vaddr: number; filesz: number }
+  interface Phdr { type: number; offset: number; vaddr: number; filesz: number; align: number }
   const phdrs: Phdr[] = [];
   if (phnum > 0) {
     if (phentsize < (is64 ? 56 : 32)) fail(`e_phentsize ${phentsize}`);
@@ -112,8 +120,8 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
       const o = phoff + i * phentsize;
       phdrs.push(
         is64
-          ? { type: u32(o), offset: u64(o + 8), vaddr: u64(o + 16), filesz: u64(o + 32) }
-          : { type: u32(o), offset: u32(o + 4), vaddr: u32(o + 8), filesz: u32(o + 16) },
+          ? { type: u32(o), offset: u64(o + 8), vaddr: u64(o + 16), filesz: u64(o + 32), align: u64(o + 48) }
+          : { type: u32(o), offset: u32(o + 4), vaddr: u32(o + 8), filesz: u32(o + 16), align: u32(o + 28) },
       );
     }
   }
@@ -160,7 +168,26 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
       else if (tag === DT_RUNPATH) runpath = stringsAt(val, 'DT_RUNPATH');
     }
   }
-  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed, ...(rpath !== undefined ? { rpath } : {}), ...(runpath !== undefined ? { runpath } : {}) };
+  // Notes (gABI "Note Section"): namesz, descsz, type, then the name and the descriptor, each
+  // padded to the segment's alignment (4, or 8 for an 8-aligned segment).
+  let buildId: string | undefined;
+  for (const note of phdrs.filter((p) => p.type === PT_NOTE)) {
+    need(note.offset, note.filesz, 'PT_NOTE');
+    const pad = note.align === 8 ? 8 : 4;
+    const round = (n: number) => Math.ceil(n / pad) * pad;
+    for (let o = note.offset; o + 12 <= note.offset + note.filesz && buildId === undefined;) {
+      const namesz = u32(o);
+      const descsz = u32(o + 4);
+      const ntype = u32(o + 8);
+      const nameAt = o + 12;
+      const descAt = nameAt + round(namesz);
+      need(descAt, descsz, 'a note');
+      if (ntype === NT_GNU_BUILD_ID && namesz === 4 && buf.toString('latin1', nameAt, nameAt + 3) === 'GNU' && descsz > 0) buildId = buf.toString('hex', descAt, descAt + descsz);
+      o = descAt + round(descsz);
+    }
+    if (buildId !== undefined) break;
+  }
+  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed, ...(rpath !== undefined ? { rpath } : {}), ...(runpath !== undefined ? { runpath } : {}), ...(buildId !== undefined ? { buildId } : {}) };
 }
 
 /**
@@ -194,4 +221,54 @@ export async function firstDynamicElf(dir: string): Promise<string | undefined> 
     }
   }
   return undefined;
+}
+
+/**
+ * The section names of an ELF file, from its section header table and the section-name string
+ * table (`e_shstrndx`; gABI "Sections"), in table order (e.g. `['', '.interp', ..., '.symtab',
+ * '.strtab', '.shstrtab']`). Used to tell whether a file still has something to strip (`.symtab`,
+ * `.debug_*`).
+ * @param buf the whole file
+ * @param where the file name shown in errors
+ * @returns the names; empty when the file has no section header table
+ * @throws Error `<where>: not an ELF file` or `<where>: damaged ELF file: <what>` when the table or
+ *   its string table lies outside the file
+ */
+export function sectionNames(buf: Buffer, where = 'ELF file'): string[] {
+  const fail = (what: string): never => {
+    throw new Error(`${where}: damaged ELF file: ${what}`);
+  };
+  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${where}: not an ELF file`);
+  const is64 = buf[4] === 2;
+  const le = buf[5] === 1;
+  if (is64 && buf.length < 64) fail('the ELF header lies outside the file');
+  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
+  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const u64 = (o: number) => {
+    const v = le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${o} is out of range`);
+    return Number(v);
+  };
+  const shoff = is64 ? u64(40) : u32(32);
+  const shentsize = u16(is64 ? 58 : 46);
+  const shnum = u16(is64 ? 60 : 48);
+  const shstrndx = u16(is64 ? 62 : 50);
+  if (shoff === 0 || shnum === 0) return [];
+  if (shentsize < (is64 ? 64 : 40)) fail(`e_shentsize ${shentsize}`);
+  if (shoff + shnum * shentsize > buf.length) fail('the section header table lies outside the file');
+  if (shstrndx >= shnum) fail(`e_shstrndx ${shstrndx}`);
+  const header = (i: number) => {
+    const o = shoff + i * shentsize;
+    return { name: u32(o), offset: is64 ? u64(o + 24) : u32(o + 16), size: is64 ? u64(o + 32) : u32(o + 20) };
+  };
+  const strtab = header(shstrndx);
+  if (strtab.offset + strtab.size > buf.length) fail('the section-name string table lies outside the file');
+  const names: string[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = strtab.offset + header(i).name;
+    const end = buf.indexOf(0, at);
+    if (at >= strtab.offset + strtab.size || end < 0 || end >= strtab.offset + strtab.size) fail(`the name of section ${i} lies outside its string table`);
+    names.push(buf.toString('latin1', at, end));
+  }
+  return names;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { InputError, quote } from '../model/errors';
 import type { Recipe } from '../model/recipe.generated';
+import { debugPackageName } from './debug-info';
 
 /**
  * Split packages: several pacman packages written from one build's `$pkgdir` (Arch's split
@@ -87,13 +88,14 @@ export function splitPackageSpecs(recipe: Recipe): SplitPackageSpec[] {
 
 /**
  * The problems of a recipe's split packages that its schema cannot see: a name that is the
- * recipe's own or that two of them share.
+ * recipe's own, the debug package's (`<name>-debug`), or that two of them share.
  * @param file workspace-relative recipe file, for the errors
  * @returns one InputError per problem (empty when none)
  */
 export function splitPackageProblems(file: string, recipe: Recipe): InputError[] {
   const errors: InputError[] = [];
-  const seen = new Map<string, string>([[recipe.name, 'name']]);
+  // `<name>-debug` is the debug package's (packages/debug-info.ts), whether or not this build writes one.
+  const seen = new Map<string, string>([[recipe.name, 'name'], [debugPackageName(recipe.name), 'the debug package (docs/debug-packages.md)']]);
   for (const spec of splitPackageSpecs(recipe)) {
     const other = seen.get(spec.name);
     const field = spec.field.startsWith('subpackages') ? `${spec.field}.name` : spec.field;

@@ -23,7 +23,9 @@ import { EPOCH_INPUT, systemTargetConfigurations, type TargetContext } from './t
  * - `source-bundle`: sources, recipes and a native build script for the target machine (`nx-distro:source-bundle`).
  * - `rootfs`: the package sets installed by pacman, as a tarball with its layer plan (`nx-distro:rootfs`);
  * - `image`: kernel, initramfs, squashfs layers and manifest (`nx-distro:image`);
- * - `boot`: the image booted in QEMU, both ways, and checked (`nx-distro:boot`).
+ * - `boot`: the image booted in QEMU, both ways, and checked (`nx-distro:boot`);
+ * - `debuginfod`: the repository's debug packages served over HTTP by elfutils' debuginfod
+ *   (`nx-distro:debuginfod`; continuous, never cached).
  * A recipe may not take this name (the recipe graph reports it).
  */
 export const SYSTEM_PROJECT = 'system';
@@ -77,6 +79,9 @@ export const IMAGE_TARGET = 'image';
 
 /** Nx target of the `system` project that boots the image in QEMU and checks it. */
 export const BOOT_TARGET = 'boot';
+
+/** Nx target of the `system` project that serves the target's debug packages with debuginfod (continuous, never cached). */
+export const DEBUGINFOD_TARGET = 'debuginfod';
 
 /** Tag carried by every recipe project, used to name them all in `dependsOn`. */
 export const RECIPE_TAG = 'nx-distro:recipe';
@@ -233,6 +238,15 @@ export function systemProject(root: string, ctx: TargetContext): ProjectConfigur
         { target: BUILD_TARGET, projects: union(ctx, (t) => (t.target.image ? [t.target.image.kernel ?? 'linux'] : [])), params: 'ignore' },
       ],
       metadata: { description: "The system target's bootable image: kernel, initramfs, one squashfs per package set, manifest; reproducible." },
+    },
+    [DEBUGINFOD_TARGET]: {
+      ...common,
+      cache: false,
+      // A server: Nx keeps it running (`continuous`) while the tasks that depend on it run.
+      continuous: true,
+      executor: 'nx-distro:debuginfod',
+      dependsOn: [{ target: BUILD_TARGET, params: 'ignore' }],
+      metadata: { description: "Serves the debug information and sources of the system target's packages (its repository's -debug packages) with elfutils' debuginfod; runs until stopped." },
     },
     [BOOT_TARGET]: {
       ...common,
