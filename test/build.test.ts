@@ -20,6 +20,7 @@ import { execa } from 'execa';
 import { load } from 'js-yaml';
 import { FULL, fullOnly, tiered, tierRecipes } from './helpers/tier';
 import { copyTierRecipes, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 
 interface RecipeHead { name: string; version: string; release: number; style?: string; arch?: 'any' | string[]; steps?: { install?: string }; toolchain?: boolean }
 interface TargetFile { arch: string; triplet: string; qemu: string; toolchain: { kind: string; prefix?: string; sysroot?: string; provides?: string[] } }
@@ -154,7 +155,7 @@ for (const { case: expect, skip } of tiered(TARGETS, (t) => t.target, ['aarch64'
     /** The external toolchain's C runtime as a package (the `system` project's `toolchain-runtime` target, which every build depends on). */
     const runtimePackage = () => {
       const dir = dist('packages', 'toolchain-runtime');
-      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.pkg.tar.zst')) : [];
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === 'toolchain-runtime') : [];
       assert.equal(files.length, 1, `one toolchain-runtime package in ${dir}: ${files.join(', ')}`);
       return path.join(dir, files[0]);
     };

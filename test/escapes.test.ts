@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { HOST_ETC_ENTRIES, HOST_ROOT_ENTRIES, outsideIdentity, runSandboxed, SANDBOX_HOST_ID, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
 import { createWorkspace, type TestWorkspace } from './helpers/workspace';
 import { eventually, processesWith } from './helpers/processes';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 
 const ENV = { PATH: '/usr/bin:/bin', HOME: '/tmp', LC_ALL: 'C' };
 
@@ -326,7 +327,7 @@ describe('sandbox escapes through a real recipe build (nx-distro:cross, x86_64)'
     const run = await ws.nx('run', 'declared:build', '-c', 'x86_64', '--output-style=static');
     assert.equal(run.exitCode, 0, run.all.slice(-3000));
     const dir = path.join(ws.root, 'dist/x86_64/packages/declared');
-    const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'))!;
+    const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === 'declared')!;
     const list = execFileSync('bsdtar', ['-tvf', path.join(dir, pkg)], { encoding: 'utf8' }).split('\n');
     assert.ok(list.some((l) => /^-rwsr-xr-x +\d+ root +root .* usr\/bin\/sh-copy$/.test(l)), list.join('\n'));
     assert.ok(list.some((l) => /^l.* etc\/x -> \/etc\/shadow$/.test(l)), list.join('\n'));

@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { tiered } from './helpers/tier';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 
 /** What each system target checks: ELF e_machine, how to run a program of the staged root. */
 const TARGETS = [
@@ -79,7 +80,7 @@ describe('native builds in a Debian build root', () => {
       const out = path.join(ws.root, 'extracted', t.name);
       for (const name of NATIVE) {
         const dir = path.join(ws.root, 'dist', t.name, 'packages', name);
-        const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'));
+        const pkg = readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === name);
         assert.ok(pkg, `${name}: a package in ${dir}`);
         await execa('mkdir', ['-p', out]);
         await execa('bsdtar', ['-xf', path.join(dir, pkg), '-C', out]);

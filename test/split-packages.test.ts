@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 
 /**
  * A library wrapping zlib, split into zwrap and zwrap-dev, whose zwrap.pc requires zlib (so
@@ -92,7 +93,7 @@ describe('split packages: zlib and zlib-dev from one build', { skip: needRoot },
     const log = readFileSync(dist('packages', 'zprobe', 'build.log'), 'utf8');
     const sysroot = /^# sysroot: (.*)$/m.exec(log)?.[1]?.split(' ').filter((p) => !p.startsWith('toolchain-runtime-')).sort();
     assert.deepEqual(sysroot, ['zlib-1.2.13-1-aarch64', 'zlib-dev-1.2.13-1-aarch64'], log.slice(0, 2000));
-    const info = await pkginfo(path.join(dist('packages', 'zprobe'), readdirSync(dist('packages', 'zprobe')).find((f) => f.endsWith('.pkg.tar.zst'))!));
+    const info = await pkginfo(path.join(dist('packages', 'zprobe'), readdirSync(dist('packages', 'zprobe')).find((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === 'zprobe')!));
     assert.match(info, /^depend = zlib$/m, 'a program needs the library, not its headers');
   });
 

@@ -23,6 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
 import { EM, readElf } from '../packages/nx-distro/src/packages/elf';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 import { commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'aarch64';
@@ -46,10 +47,11 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
   let ws: TestWorkspace;
   let runtimeFile: string;
   const dist = (...p: string[]) => path.join(ws.root, 'dist', TARGET, ...p);
-  const pkgFile = (name: string) => {
+  /** The package file of `pkgname` (default: the folder's own name) in the output folder `dist/<target>/packages/<name>/`. */
+  const pkgFile = (name: string, pkgname = name) => {
     const dir = dist('packages', name);
-    const files = readdirSync(dir).filter((f) => f.endsWith('.pkg.tar.zst'));
-    assert.equal(files.length, 1, `${dir}: ${files.join(' ')}`);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === pkgname);
+    assert.equal(files.length, 1, `${dir}: ${readdirSync(dir).join(' ')}`);
     return path.join(dir, files[0]);
   };
   const pkginfo = async (file: string) => (await execa('bsdtar', ['-xOf', file, '.PKGINFO'])).stdout;
@@ -85,7 +87,9 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
   it('run-many -t build -c aarch64 builds every package and the toolchain runtime, and ends with the repository', async () => {
     const run = await ws.nx('run-many', '-t', 'build', '-c', TARGET, '--parallel=2', '--output-style=static');
     assert.equal(run.exitCode, 0, run.all.slice(-6000));
-    const repoLine = run.all.indexOf(`${TARGET}: repository dist/${TARGET}/repo/${TARGET}.db.tar.zst with 6 packages: `);
+    // Each recipe's package and its -debug package (every one of them ships ELF files), the runtime and its -dev split.
+    const expected = [...RECIPES.flatMap((n) => [[n, n], [n, `${n}-debug`]]), ['toolchain-runtime', 'toolchain-runtime'], ['toolchain-runtime', 'toolchain-runtime-dev']];
+    const repoLine = run.all.indexOf(`${TARGET}: repository dist/${TARGET}/repo/${TARGET}.db.tar.zst with ${expected.length} packages: `);
     assert.ok(repoLine >= 0, run.all.slice(-4000));
     for (const name of [...RECIPES, 'toolchain-runtime']) {
       const wrote = run.all.indexOf(`wrote dist/${TARGET}/packages/${name}/`);
@@ -95,11 +99,11 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
 
     const repo = dist('repo');
     const files = readdirSync(repo).sort();
-    assert.deepEqual(files.filter((f) => f.endsWith('.pkg.tar.zst')), [...RECIPES, 'toolchain-runtime'].map((n) => path.basename(pkgFile(n))).sort());
+    assert.deepEqual(files.filter((f) => f.endsWith('.pkg.tar.zst')), expected.map(([n, p]) => path.basename(pkgFile(n, p))).sort());
     assert.deepEqual(files.filter((f) => !f.endsWith('.pkg.tar.zst')), [`${TARGET}.db`, `${TARGET}.db.tar.zst`, `${TARGET}.files`, `${TARGET}.files.tar.zst`]);
     assert.equal(readlinkSync(path.join(repo, `${TARGET}.db`)), `${TARGET}.db.tar.zst`);
     const entries = (await execa('bsdtar', ['-tf', path.join(repo, `${TARGET}.db.tar.zst`)])).stdout.split('\n').filter((l) => l.endsWith('/desc')).map((l) => l.replace(/-[^-]+-[^-]+\/desc$/, '')).sort();
-    assert.deepEqual(entries, [...RECIPES, 'toolchain-runtime'].sort());
+    assert.deepEqual(entries, expected.map(([, p]) => p).sort());
     assert.deepEqual(readdirSync(dist()).filter((f) => f.startsWith('.')), [], 'no staging folder left');
   });
 
@@ -132,7 +136,7 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
       const r = await committed.nx('run', 'system:toolchain-runtime', '-c', TARGET, '--output-style=static');
       assert.equal(r.exitCode, 0, r.all.slice(-3000));
       const dir = path.join(committed.root, 'dist', TARGET, 'packages', 'toolchain-runtime');
-      const info = await pkginfo(path.join(dir, readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst'))!));
+      const info = await pkginfo(path.join(dir, readdirSync(dir).find((f) => f.endsWith('.pkg.tar.zst') && pkgnameOfFile(f) === 'toolchain-runtime')!));
       assert.match(info, new RegExp(`^builddate = ${COMMIT_EPOCH}$`, 'm'), 'SOURCE_DATE_EPOCH: the commit time of targets/aarch64.yaml');
     } finally {
       committed.dispose();
@@ -158,12 +162,12 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
     const back = await ws.nx('run', 'system:toolchain-runtime', '-c', TARGET, '--skip-nx-cache', '--output-style=static');
     assert.equal(back.exitCode, 0, back.all.slice(-3000));
     assert.equal(sha256(runtimeFile), first);
-    assert.deepEqual(readdirSync(dist('packages', 'toolchain-runtime')), [path.basename(runtimeFile)], 'one package, nothing else');
+    assert.deepEqual(readdirSync(dist('packages', 'toolchain-runtime')), [path.basename(runtimeFile), path.basename(pkgFile('toolchain-runtime', 'toolchain-runtime-dev'))].sort(), 'the runtime and its -dev split, nothing else');
   });
 
   it('makes a root that runs programs by itself: pacman -U of the runtime and lua, run with qemu -L <root> only', { skip: needRoot }, async () => {
     const { root, pacman } = pacmanRoot('direct');
-    const u = await pacman('--noscriptlet', '-U', runtimeFile, ...['lua', 'readline', 'ncurses', 'busybox'].map(pkgFile));
+    const u = await pacman('--noscriptlet', '-U', runtimeFile, ...['lua', 'readline', 'ncurses', 'busybox'].map((n) => pkgFile(n)));
     assert.equal(u.exitCode, 0, u.all);
     const kk = await pacman('-Qkk', 'toolchain-runtime');
     assert.equal(kk.exitCode, 0, kk.all);
@@ -185,7 +189,7 @@ describe(`the system project for ${TARGET}: toolchain runtime and repository`, (
 
     // Control: the same programs without the runtime do not run, so nothing outside the root helped.
     const bare = pacmanRoot('bare');
-    const b = await bare.pacman('--noscriptlet', '-Udd', ...['lua', 'readline', 'ncurses'].map(pkgFile));
+    const b = await bare.pacman('--noscriptlet', '-Udd', ...['lua', 'readline', 'ncurses'].map((n) => pkgFile(n)));
     assert.equal(b.exitCode, 0, b.all);
     const fails = await qemu(bare.root, 'usr/bin/lua', ['-e', 'print(1)']);
     assert.notEqual(fails.exitCode, 0, fails.all);

@@ -5,6 +5,7 @@ import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { InputError, InputErrors } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
 import { writePackage } from '../../packages/pacman-package';
+import { DEV_PACKAGE, probeToolchainDev, stageToolchainDev } from '../../packages/toolchain-dev';
 import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime, ToolchainError } from '../../packages/toolchain-runtime';
 import { sha256File } from '../../sources/hash';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
@@ -26,7 +27,11 @@ const URL = 'https://www.gnu.org/software/libc/';
  *   and `<distDir>/<systemTarget>/packages/toolchain-runtime/toolchain-runtime-<glibc>+gcc<gcc>-1-<arch>.pkg.tar.zst`
  *   written, licenses LGPL-2.1-or-later and GPL-3.0-or-later WITH GCC-exception-3.1,
  *   reproducibly: SOURCE_DATE_EPOCH from the environment, else the commit time of the target
- *   file (`build/source-date-epoch.ts`), so the same toolchain gives the same bytes.
+ *   file (`build/source-date-epoch.ts`), so the same toolchain gives the same bytes; beside it
+ *   its `-dev` split `toolchain-runtime-dev` (same version, depending on it): the C library's
+ *   headers, start files, static libraries and linker scripts and the kernel headers, from the
+ *   toolchain's Debian packages (`packages/toolchain-dev.ts`), what a compiler on the target
+ *   needs (a `devel` package set names it).
  * - `toolchain.kind: bootstrap`: an explicit, logged no-op (the C library comes from recipes);
  *   the output folder is left empty.
  *
@@ -93,10 +98,42 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
         staging,
         epoch,
       );
+      // Its -dev split: the C library's development files and the kernel headers (packages/toolchain-dev.ts).
+      const dev = await probeToolchainDev(rt, target.triplet, target.cflags);
+      const devdir = path.join(work, 'dev');
+      await stageToolchainDev(dev, devdir, epoch);
+      const devResult = await writePackage(
+        devdir,
+        {
+          pkgname: DEV_PACKAGE,
+          pkgbase: RUNTIME_PACKAGE,
+          pkgver: rt.pkgver,
+          pkgrel: 1,
+          pkgdesc: `Development files of the external toolchain's C library and the kernel headers, from ${dev.sources.map((d) => `${d.name} ${d.version}`).join(' and ')}`,
+          url: URL,
+          arch: target.arch,
+          license: [...RUNTIME_LICENSES, 'GPL-2.0-only WITH Linux-syscall-note'],
+          depends: [`${RUNTIME_PACKAGE}=${rt.pkgver}-1`],
+          packager: 'nx-distro',
+          builddate: epoch,
+        },
+        {
+          pkgbuildSha256: await sha256File(path.join(root, loaded.file)),
+          builddir: '/build',
+          startdir: '/build',
+          buildenv: [],
+          options: [],
+          installed: [],
+          buildtoolver: '0.1.0',
+        },
+        staging,
+        epoch,
+      );
       await replaceFolder(staging, outDir);
       await fs.rm(work, { recursive: true, force: true });
       logger.info(`${RUNTIME_PACKAGE}: ${rt.compiler} ${rt.gccVersion}, glibc ${rt.glibcVersion}; loader ${rt.interpreter}; ${rt.libraries.map((l) => l.name).join(' ')}${rt.missing.length ? ` (not in the toolchain: ${rt.missing.join(' ')})` : ''}`);
       logger.info(`${RUNTIME_PACKAGE}: wrote ${path.relative(root, path.join(outDir, path.basename(result.file)))} (${result.size} bytes, installed ${result.installedSize} bytes, sha256 ${result.sha256})`);
+      logger.info(`${RUNTIME_PACKAGE}: wrote ${path.relative(root, path.join(outDir, path.basename(devResult.file)))} (${dev.entries.length} entries from ${dev.sources.map((d) => d.name).join(', ')}${dev.skippedLinks.length ? `; left out ${dev.skippedLinks.length} link(s) to libraries the runtime does not carry: ${dev.skippedLinks.join(' ')}` : ''}; ${devResult.size} bytes, installed ${devResult.installedSize} bytes, sha256 ${devResult.sha256})`);
       return { success: true };
     } finally {
       await fs.rm(staging, { recursive: true, force: true });
