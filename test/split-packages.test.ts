@@ -70,7 +70,8 @@ describe('split packages: zlib and zlib-dev from one build', { skip: needRoot },
     assert.match(ws.read('recipes/zlib/recipe.yaml'), /^split: \[dev\]$/m);
     const r = await ws.nx('run', 'zlib:build', '-c', TARGET, '--output-style=static');
     assert.equal(r.exitCode, 0, r.all.slice(-4000));
-    assert.deepEqual(readdirSync(zlibDir()).filter((f) => f.endsWith('.pkg.tar.zst')).sort(), ['zlib-1.2.13-1-aarch64.pkg.tar.zst', 'zlib-dev-1.2.13-1-aarch64.pkg.tar.zst']);
+    // And zlib-debug, the debug information of both (docs/debug-packages.md).
+    assert.deepEqual(readdirSync(zlibDir()).filter((f) => f.endsWith('.pkg.tar.zst')).sort(), ['zlib-1.2.13-1-aarch64.pkg.tar.zst', 'zlib-debug-1.2.13-1-aarch64.pkg.tar.zst', 'zlib-dev-1.2.13-1-aarch64.pkg.tar.zst']);
     assert.match(r.all, /zlib: wrote dist\/aarch64-split\/packages\/zlib\/zlib-dev-1\.2\.13-1-aarch64\.pkg\.tar\.zst \(split\[0\]: \d+ file\(s\)/);
     const main = await files(path.join(zlibDir(), 'zlib-1.2.13-1-aarch64.pkg.tar.zst'));
     const dev = await files(path.join(zlibDir(), 'zlib-dev-1.2.13-1-aarch64.pkg.tar.zst'));
