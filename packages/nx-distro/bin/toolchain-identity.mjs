@@ -4,7 +4,8 @@
 // second argument: one line per target with the compiler's
 // `--version` first line and the sha256 of its resolved binary and of the C runtime it links
 // against (libc.so.6, libstdc++.so.6 and libgcc_s.so.1 as `-print-file-name` finds them: a
-// Debian update of the cross C library changes them, not the compiler), or `missing`. Nx runs it as a
+// Debian update of the cross C library changes them, not the compiler) and of the kernel headers'
+// linux/version.h, or `missing`. Nx runs it as a
 // runtime input of the system-target tasks, whose output (system-target.json, read by every build)
 // holds its target's line, so upgrading a cross compiler changes the cache keys of that target's
 // builds only.
@@ -45,6 +46,15 @@ function identity(compiler) {
       // gcc prints the bare name when it finds nothing
       sums.push(`${lib}:${path.isAbsolute(file) ? sha256(realpathSync(file)) : 'none'}`);
     }
+    // The kernel headers (toolchain-runtime-dev carries them): linux/version.h names their
+    // version, and Debian updates them apart from the C library.
+    let versionH = 'none';
+    try {
+      const deps = execFileSync(found, ['-E', '-M', '-x', 'c', '-'], { input: '#include <linux/version.h>\n', encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+      const file = deps.replace(/\\\n/g, ' ').split(/\s+/).find((d) => d.endsWith('/linux/version.h'));
+      if (file) versionH = sha256(realpathSync(file));
+    } catch {} // no kernel headers: none
+    sums.push(`linux/version.h:${versionH}`);
     id = `${version} ${sums.join(' ')}`;
   }
   seen.set(compiler, id);
