@@ -160,7 +160,12 @@ export async function splitDebugInfo(input: DebugSplitInput): Promise<DebugSplit
           await fs.mkdir(path.dirname(debugFile), { recursive: true });
           await tool(binutils.objcopy, ['--only-keep-debug', file, debugFile]);
           await fs.chmod(debugFile, 0o644);
-          for (const name of await debugSources(debugFile, sourceRoot)) sourceNames.add(name);
+          // The sources are a help, not the debug file: a debugedit failure only leaves them out.
+          const listed = await debugSources(debugFile, sourceRoot).catch((e: { stderr?: string; message: string }) => {
+            warnings.push(`${rel}: debugedit could not list its sources (${(e.stderr || e.message).trim().split('\n').at(-1)}); its debug file is kept without them`);
+            return [] as string[];
+          });
+          for (const name of listed) sourceNames.add(name);
           debugFiles.push(debugRel);
         }
         await tool(binutils.strip, [kind.executable ? '--strip-all' : '--strip-unneeded', file]);
