@@ -204,30 +204,33 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
   for (const [name, found] of pcDepends) {
     if (found.unresolved.length) logger.warn(`${what}: ${name}: ${found.unresolved.join(', ')}: a pkg-config requirement no package of this build or its makedepends provides (pkg-config fails on it); add the recipe installing that module's .pc file to makedepends`);
   }
+  // What a package of the recipe beside its main one carries: its own name, description and
+  // depends, the recipe's version, license and home, no relations of the main package's.
+  const splitMeta = (pkgname: string, pkgdesc: string, splitDepends: string[]) => ({
+    pkgname,
+    pkgbase: recipe.name,
+    pkgver: recipe.version,
+    pkgrel: recipe.release,
+    pkgdesc,
+    url: recipe.homepage,
+    arch,
+    license: recipe.license,
+    depends: splitDepends,
+    provides: [],
+    conflicts: [],
+    replaces: [],
+    groups: [],
+    backup: [],
+    optdepends: [],
+    packager: 'nx-distro',
+    builddate: epoch,
+  });
   for (const t of splitTrees) {
     // A split package needs the C runtime on the same terms as the main one.
     const needsRuntime = !recipe.toolchain && (await firstDynamicElf(t.dir)) !== undefined;
     const sub = await writePackage(
       t.dir,
-      {
-        pkgname: t.spec.name,
-        pkgbase: recipe.name,
-        pkgver: recipe.version,
-        pkgrel: recipe.release,
-        pkgdesc: t.spec.description,
-        url: recipe.homepage,
-        arch,
-        license: recipe.license,
-        depends: [...new Set([...(needsRuntime ? runtimeDepends : []), ...t.spec.depends, ...(pcDepends.get(t.spec.name)?.depends ?? [])])],
-        provides: [],
-        conflicts: [],
-        replaces: [],
-        groups: [],
-        backup: [],
-        optdepends: [],
-        packager: 'nx-distro',
-        builddate: epoch,
-      },
+      splitMeta(t.spec.name, t.spec.description, [...new Set([...(needsRuntime ? runtimeDepends : []), ...t.spec.depends, ...(pcDepends.get(t.spec.name)?.depends ?? [])])]),
       buildinfo,
       outDir,
       epoch,
@@ -238,25 +241,7 @@ export async function packageBuild(input: PackagingInput): Promise<void> {
     // Arch's debug packages: no depends (a debugger reads them beside the package), the recipe's license.
     const dbg = await writePackage(
       input.debug!.debugdir,
-      {
-        pkgname: debugPackageName(recipe.name),
-        pkgbase: recipe.name,
-        pkgver: recipe.version,
-        pkgrel: recipe.release,
-        pkgdesc: `Detached debugging information for ${recipe.name}`,
-        url: recipe.homepage,
-        arch,
-        license: recipe.license,
-        depends: [],
-        provides: [],
-        conflicts: [],
-        replaces: [],
-        groups: [],
-        backup: [],
-        optdepends: [],
-        packager: 'nx-distro',
-        builddate: epoch,
-      },
+      splitMeta(debugPackageName(recipe.name), `Detached debugging information for ${recipe.name}`, []),
       buildinfo,
       outDir,
       epoch,

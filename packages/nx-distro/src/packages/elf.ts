@@ -83,23 +83,7 @@ export function readElf(file: string): ElfInfo {
  * @param where the file name shown in errors
  */
 export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
-  const fail = (what: string): never => {
-    throw new Error(`${where}: damaged ELF file: ${what}`);
-  };
-  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${where}: not an ELF file`);
-  const cls = buf[4];
-  const data = buf[5];
-  if (cls !== 1 && cls !== 2) fail(`EI_CLASS ${cls}`);
-  if (data !== 1 && data !== 2) fail(`EI_DATA ${data}`);
-  const is64 = cls === 2;
-  const le = data === 1;
-  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
-  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const u64 = (o: number) => {
-    const v = le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${o} is out of range`);
-    return Number(v);
-  };
+  const { fail, is64, le, u16, u32, u64 } = elfReader(buf, where);
   const addr = is64 ? u64 : u32;
   const need = (offset: number, length: number, what: string) => {
     if (offset < 0 || length < 0 || offset + length > buf.length) fail(`${what} lies outside the file`);
@@ -235,20 +219,8 @@ export async function firstDynamicElf(dir: string): Promise<string | undefined> 
  *   its string table lies outside the file
  */
 export function sectionNames(buf: Buffer, where = 'ELF file'): string[] {
-  const fail = (what: string): never => {
-    throw new Error(`${where}: damaged ELF file: ${what}`);
-  };
-  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${where}: not an ELF file`);
-  const is64 = buf[4] === 2;
-  const le = buf[5] === 1;
+  const { fail, is64, u16, u32, u64 } = elfReader(buf, where);
   if (is64 && buf.length < 64) fail('the ELF header lies outside the file');
-  const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
-  const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  const u64 = (o: number) => {
-    const v = le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${o} is out of range`);
-    return Number(v);
-  };
   const shoff = is64 ? u64(40) : u32(32);
   const shentsize = u16(is64 ? 58 : 46);
   const shnum = u16(is64 ? 60 : 48);
@@ -271,4 +243,34 @@ export function sectionNames(buf: Buffer, where = 'ELF file'): string[] {
     names.push(buf.toString('latin1', at, end));
   }
   return names;
+}
+
+/**
+ * The ELF identification of `buf` checked (magic, `EI_CLASS`, `EI_DATA`) and readers of its
+ * integers in its byte order.
+ * @throws Error `<where>: not an ELF file`, or `<where>: damaged ELF file: <what>` from `fail`
+ */
+function elfReader(buf: Buffer, where: string) {
+  const fail = (what: string): never => {
+    throw new Error(`${where}: damaged ELF file: ${what}`);
+  };
+  if (buf.length < 52 || buf.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${where}: not an ELF file`);
+  const cls = buf[4];
+  const data = buf[5];
+  if (cls !== 1 && cls !== 2) fail(`EI_CLASS ${cls}`);
+  if (data !== 1 && data !== 2) fail(`EI_DATA ${data}`);
+  const le = data === 1;
+  const u64 = (o: number) => {
+    const v = le ? buf.readBigUInt64LE(o) : buf.readBigUInt64BE(o);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${o} is out of range`);
+    return Number(v);
+  };
+  return {
+    fail,
+    is64: cls === 2,
+    le,
+    u16: (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o)),
+    u32: (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o)),
+    u64,
+  };
 }

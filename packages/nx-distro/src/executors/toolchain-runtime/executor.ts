@@ -70,6 +70,8 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
       await fs.rm(work, { recursive: true, force: true });
       const pkgdir = path.join(work, 'pkg');
       const epoch = sourceDateEpoch(root, loaded.file);
+      // Both packages' .BUILDINFO: what makes them is the target file.
+      const buildinfo = { pkgbuildSha256: await sha256File(path.join(root, loaded.file)), builddir: '/build', startdir: '/build', buildenv: [], options: [], installed: [], buildtoolver: '0.1.0' };
       await stageToolchainRuntime(rt, pkgdir, epoch);
       const result = await writePackage(
         pkgdir,
@@ -86,15 +88,7 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
           packager: 'nx-distro',
           builddate: epoch,
         },
-        {
-          pkgbuildSha256: await sha256File(path.join(root, loaded.file)),
-          builddir: '/build',
-          startdir: '/build',
-          buildenv: [],
-          options: [],
-          installed: [],
-          buildtoolver: '0.1.0',
-        },
+        buildinfo,
         staging,
         epoch,
       );
@@ -117,15 +111,7 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
           packager: 'nx-distro',
           builddate: epoch,
         },
-        {
-          pkgbuildSha256: await sha256File(path.join(root, loaded.file)),
-          builddir: '/build',
-          startdir: '/build',
-          buildenv: [],
-          options: [],
-          installed: [],
-          buildtoolver: '0.1.0',
-        },
+        buildinfo,
         staging,
         epoch,
       );
