@@ -95,6 +95,47 @@ describe('readElf', () => {
     });
   }
 
+  /** What readelf -V lists: the needed versions per library, and the defined version names. */
+  function readelfVersions(file: string): { needs: { file: string; versions: string[] }[]; definitions: string[] } {
+    const out = execFileSync('readelf', ['-W', '-V', file], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+    const needs: { file: string; versions: string[] }[] = [];
+    const definitions: string[] = [];
+    let section = '';
+    for (const line of out.split('\n')) {
+      if (/^Version needs section/.test(line)) section = 'needs';
+      else if (/^Version definition section/.test(line)) section = 'definitions';
+      else if (/^Version symbols section/.test(line)) section = '';
+      const file = /^\s+[0-9a-fx]+: Version: \d+\s+File: (\S+)/.exec(line)?.[1];
+      const name = /^\s+[0-9a-fx]+:\s+Name: (\S+)/.exec(line)?.[1];
+      const definition = /^\s+[0-9a-fx]+: Rev: \d+.*Name: (\S+)/.exec(line)?.[1];
+      if (section === 'needs' && file) needs.push({ file, versions: [] });
+      else if (section === 'needs' && name) needs[needs.length - 1].versions.push(name);
+      else if (section === 'definitions' && definition) definitions.push(definition);
+    }
+    return { needs, definitions };
+  }
+
+  for (const tc of TOOLCHAINS) {
+    const skip = have(`${tc.prefix}gcc`) ? false : `${tc.prefix}gcc is not installed`;
+    it(`reads the symbol versions readelf -V lists, needed (a program, a library) and defined (${tc.prefix}gcc's libgcc_s.so.1)`, { skip }, () => {
+      const prog = path.join(tmp, `${tc.prefix}versioned`);
+      const lib = path.join(tmp, `${tc.prefix}libversioned.so`);
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-o', prog, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });
+      execFileSync(`${tc.prefix}gcc`, ['-O2', '-shared', '-fPIC', '-Wl,--no-as-needed', '-o', lib, path.join(tmp, 'lib.c'), '-lm'], { cwd: tmp });
+      const libgcc = execFileSync(`${tc.prefix}gcc`, ['-print-file-name=libgcc_s.so.1'], { encoding: 'utf8' }).trim();
+      for (const file of [prog, lib, libgcc]) {
+        const theirs = readelfVersions(file);
+        assert.deepEqual(readElf(file).versionNeeds, theirs.needs, file);
+        assert.deepEqual(readElf(file).versionDefinitions, theirs.definitions, file);
+      }
+      assert.ok(readElf(prog).versionNeeds.some((n) => n.file === 'libc.so.6' && n.versions.some((v) => v.startsWith('GLIBC_2.'))), JSON.stringify(readElf(prog).versionNeeds));
+      assert.deepEqual(readElf(prog).versionDefinitions, []);
+      const defined = readElf(libgcc).versionDefinitions;
+      assert.equal(defined[0], 'libgcc_s.so.1', 'the base definition is the library itself');
+      assert.ok(defined.includes('GCC_3.0'), defined.join(' '));
+    });
+  }
+
   it('lists the section names readelf -S lists, before and after strip', { skip: have('aarch64-linux-gnu-gcc') ? false : 'aarch64-linux-gnu-gcc is not installed' }, () => {
     const prog = path.join(tmp, 'sections');
     execFileSync('aarch64-linux-gnu-gcc', ['-g', '-O2', '-o', prog, path.join(tmp, 'prog.c'), '-lm'], { cwd: tmp });

@@ -52,6 +52,22 @@ export interface ElfInfo {
    * files: they have no program headers).
    */
   readonly buildId?: string;
+  /**
+   * The symbol versions the file needs, per library (`DT_VERNEED`: the `.gnu.version_r` entries
+   * `ld` writes for versioned references, e.g. `{ file: 'libc.so.6', versions: ['GLIBC_2.17'] }`),
+   * in file order; empty when it has none.
+   */
+  readonly versionNeeds: readonly VersionNeed[];
+  /** The symbol versions the file defines (`DT_VERDEF`, `.gnu.version_d`; a library's own name first, e.g. `libgcc_s.so.1`, then `GCC_3.0`...); empty when it has none. */
+  readonly versionDefinitions: readonly string[];
+}
+
+/** One `Elf_Verneed` entry with its `Elf_Vernaux` names (GNU symbol versioning, the LSB's "Symbol Versioning" chapter). */
+export interface VersionNeed {
+  /** The library the versions come from (`vn_file`, a `DT_NEEDED` name such as `libgcc_s.so.1`). */
+  readonly file: string;
+  /** The version names needed from it (`vna_name`, e.g. `GCC_3.0`, `GLIBC_2.17`). */
+  readonly versions: readonly string[];
 }
 
 const PT_LOAD = 1;
@@ -65,10 +81,14 @@ const DT_STRTAB = 5;
 const DT_SONAME = 14;
 const DT_RPATH = 15;
 const DT_RUNPATH = 29;
+const DT_VERDEF = 0x6ffffffc;
+const DT_VERDEFNUM = 0x6ffffffd;
+const DT_VERNEED = 0x6ffffffe;
+const DT_VERNEEDNUM = 0x6fffffff;
 
 /**
  * Reads the ELF header, the program headers and the dynamic section of a file (`DT_SONAME`,
- * `DT_NEEDED`, `DT_RPATH`, `DT_RUNPATH`).
+ * `DT_NEEDED`, `DT_RPATH`, `DT_RUNPATH`, the symbol version tables `DT_VERNEED` and `DT_VERDEF`).
  * @param file path of the file (it is read whole: meant for executables and libraries)
  * @returns see {@link ElfInfo}
  * @throws Error `<file>: not an ELF file` (or `damaged ELF file: <what>`) when the headers are
@@ -127,6 +147,8 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
   let rpath: string | undefined;
   let runpath: string | undefined;
   const needed: string[] = [];
+  const versionNeeds: VersionNeed[] = [];
+  const versionDefinitions: string[] = [];
   const dyn = phdrs.find((p) => p.type === PT_DYNAMIC);
   if (dyn) {
     need(dyn.offset, dyn.filesz, 'PT_DYNAMIC');
@@ -137,19 +159,54 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
       if (tag === DT_NULL) break;
       entries.push([tag, addr(o + entSize / 2)]);
     }
-    const strtabVaddr = entries.find(([t]) => t === DT_STRTAB)?.[1];
+    const value = (tag: number) => entries.find(([t]) => t === tag)?.[1];
+    // Dynamic entries hold virtual addresses: map one through the PT_LOAD segment holding it.
+    const fileOffset = (vaddr: number, what: string): number => {
+      const load = phdrs.find((p) => p.type === PT_LOAD && vaddr >= p.vaddr && vaddr < p.vaddr + p.filesz);
+      return load ? load.offset + (vaddr - load.vaddr) : fail(`${what} is in no PT_LOAD segment`);
+    };
+    const strtabVaddr = value(DT_STRTAB);
     const stringsAt = (index: number, what: string): string => {
       if (strtabVaddr === undefined) return fail(`${what} without DT_STRTAB`);
-      // DT_STRTAB is a virtual address: map it through the PT_LOAD segment holding it.
-      const load = phdrs.find((p) => p.type === PT_LOAD && strtabVaddr >= p.vaddr && strtabVaddr < p.vaddr + p.filesz);
-      if (!load) return fail('DT_STRTAB is in no PT_LOAD segment');
-      return cString(load.offset + (strtabVaddr - load.vaddr) + index, what);
+      return cString(fileOffset(strtabVaddr, 'DT_STRTAB') + index, what);
     };
     for (const [tag, val] of entries) {
       if (tag === DT_SONAME) soname = stringsAt(val, 'DT_SONAME');
       else if (tag === DT_NEEDED) needed.push(stringsAt(val, 'DT_NEEDED'));
       else if (tag === DT_RPATH) rpath = stringsAt(val, 'DT_RPATH');
       else if (tag === DT_RUNPATH) runpath = stringsAt(val, 'DT_RUNPATH');
+    }
+    // Elf_Verneed (16 bytes in both classes): vn_version, vn_cnt (u16), vn_file, vn_aux, vn_next
+    // (u32, the last two relative to the entry); Elf_Vernaux (16): vna_hash (u32), vna_flags,
+    // vna_other (u16), vna_name, vna_next (u32).
+    const verneed = value(DT_VERNEED);
+    if (verneed !== undefined) {
+      let o = fileOffset(verneed, 'DT_VERNEED');
+      for (let i = 0, n = value(DT_VERNEEDNUM) ?? 0; i < n; i++) {
+        need(o, 16, 'an Elf_Verneed entry');
+        const versions: string[] = [];
+        let a = o + u32(o + 8);
+        for (let j = 0, cnt = u16(o + 2); j < cnt; j++) {
+          need(a, 16, 'an Elf_Vernaux entry');
+          versions.push(stringsAt(u32(a + 8), 'vna_name'));
+          a += u32(a + 12);
+        }
+        versionNeeds.push({ file: stringsAt(u32(o + 4), 'vn_file'), versions });
+        o += u32(o + 12);
+      }
+    }
+    // Elf_Verdef (20 bytes): vd_version, vd_flags, vd_ndx, vd_cnt (u16), vd_hash, vd_aux, vd_next
+    // (u32); its first Elf_Verdaux (8): vda_name, vda_next (u32) names the version.
+    const verdef = value(DT_VERDEF);
+    if (verdef !== undefined) {
+      let o = fileOffset(verdef, 'DT_VERDEF');
+      for (let i = 0, n = value(DT_VERDEFNUM) ?? 0; i < n; i++) {
+        need(o, 20, 'an Elf_Verdef entry');
+        const aux = o + u32(o + 12);
+        need(aux, 8, 'an Elf_Verdaux entry');
+        versionDefinitions.push(stringsAt(u32(aux), 'vda_name'));
+        o += u32(o + 16);
+      }
     }
   }
   // Notes (gABI "Note Section"): namesz, descsz, type, then the name and the descriptor, each
@@ -171,7 +228,7 @@ export function parseElf(buf: Buffer, where = 'ELF file'): ElfInfo {
     }
     if (buildId !== undefined) break;
   }
-  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed, ...(rpath !== undefined ? { rpath } : {}), ...(runpath !== undefined ? { runpath } : {}), ...(buildId !== undefined ? { buildId } : {}) };
+  return { bits: is64 ? 64 : 32, endian: le ? 'little' : 'big', type, machine, ...(interpreter !== undefined ? { interpreter } : {}), ...(soname !== undefined ? { soname } : {}), needed, ...(rpath !== undefined ? { rpath } : {}), ...(runpath !== undefined ? { runpath } : {}), ...(buildId !== undefined ? { buildId } : {}), versionNeeds, versionDefinitions };
 }
 
 /**
