@@ -43,6 +43,17 @@ describe('benchmarks (small sizes)', () => {
     assert.equal(cached[2], tasks[1], 'the all-cached run runs every planned task');
   });
 
+  it('scale, cold: every task of each size runs, then every one comes from the cache', () => {
+    const sizes = [RECIPES / 5, RECIPES / 2];
+    const { status, output } = bench('tools/bench/scale/run.mjs', ['--steps=cold', `--cold-sizes=${sizes.join(',')}`]);
+    assert.ok(status === 0 || status === 1, `tools/bench/scale/run.mjs exited ${status}:\n${output}`);
+    for (const size of sizes) {
+      const line = new RegExp(`^ +${size} recipes, (\\d+) tasks: cold +\\d+\\.\\d s .*, all-cached +\\d+\\.\\d s [^(;]*; [\\d.]+ ms/task cold`, 'm').exec(output);
+      assert.ok(line && Number(line[1]) >= 2 * size, `no cold figures for ${size} recipes (or not every task from the cache):\n${output}`);
+    }
+    assert.match(output, /^  bar: cold time per task at \d+ recipes within 1\.3x of that at \d+ \([\d.]+x\): (met|NOT MET)$/m, output);
+  });
+
   it('schedule: Nx and make run the same sleeping DAG no faster than its lower bound, and print the per-task cost', () => {
     const { status, output } = bench('tools/bench/schedule/run.mjs', ['--packages=40', '--repeat=1']);
     assert.equal(status, 0, output);

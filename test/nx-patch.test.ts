@@ -1,5 +1,5 @@
 // The patch this repository carries for Nx (patches/nx+24.0.0.patch, applied by patch-package on
-// `npm install`), four changes (docs/benchmarks-scale.md):
+// `npm install`), six changes (docs/benchmarks-scale.md):
 // - Nx's findMatchingProjects, called for every dependsOn entry that names `projects` while a
 //   task graph is built, listed every project before looking exact names up, which made planning
 //   cost tasks x projects;
@@ -13,6 +13,12 @@
 // - a target's dependsOn is one list for every configuration: an entry may now name the
 //   configurations of the depending task it is for (`configurations`), so system:toolchain waits
 //   for musl and gcc's stages only for the targets that bootstrap them (create-task-graph.js).
+// - a cold run planned each task that reads its dependencies' outputs on its own, with the whole
+//   task graph (and the graph's fingerprint once per call): quadratic in the tasks (issue 23).
+//   Every task is planned once, up front; the planner's deferred ones hash later from those plans
+//   (nx/src/hasher/hash-task.js, native-task-hasher-impl.js).
+// - the schedule rebuilt its graph of not-yet-scheduled tasks on every completion (every remaining
+//   task): it is kept up to date in place (nx/src/tasks-runner/tasks-schedule.js).
 // These tests check that the installed Nx carries the patch and that it answers what unpatched Nx
 // answers.
 import assert from 'node:assert/strict';
@@ -226,5 +232,98 @@ describe('Nx patch: a dependsOn entry for some configurations only', () => {
     assert.deepEqual(edges('b'), { 'app:build:b': ['lib:build:b', 'tool:build:b'], 'lib:build:b': [], 'tool:build:b': [] });
     // no configuration asked for: the default one's (a) decides
     assert.deepEqual(edges(undefined), edges('a'));
+  });
+});
+
+describe('Nx patch: a cold run plans every task once', () => {
+  it('hashes every task, the deferred ones after their dependencies wrote outputs, with one planning pass, to the hashes unpatched Nx computes one task at a time', (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'nx-distro-hash-plans-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    // The scale benchmark's baseline plugin (one project per recipe; each build depends on its
+    // fetch and its makedepends' builds, and reads their outputs) on 40 recipes.
+    execFileSync('ln', ['-s', join(REPO_ROOT, 'node_modules'), join(root, 'node_modules')]);
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'hash-plans', private: true }));
+    writeFileSync(join(root, 'nx.json'), JSON.stringify({ plugins: ['./direct-plugin.js'] }));
+    writeFileSync(join(root, 'direct-plugin.js'), readFileSync(join(REPO_ROOT, 'tools/bench/scale/direct-plugin.js')));
+    mkdirSync(join(root, 'targets'));
+    writeFileSync(join(root, 'targets/aarch64.yaml'), 'arch: aarch64\n');
+    for (let i = 0; i < 40; i++) {
+      const makedepends = [...new Set([i - 1, Math.floor(i / 2), Math.floor(i / 3)].filter((d) => d >= 0 && d < i))].map((d) => `pkg${d}`);
+      mkdirSync(join(root, `recipes/all/pkg${i}`), { recursive: true });
+      writeFileSync(join(root, `recipes/all/pkg${i}/recipe.yaml`), `name: pkg${i}\nmakedepends: [${makedepends.join(', ')}]\n`);
+    }
+    const out = execFileSync(process.execPath, [join(REPO_ROOT, 'test/helpers/hash-plans.cjs'), 'aarch64'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_WORKSPACE_DATA_DIRECTORY: join(root, '.nx/workspace-data'), NX_CACHE_DIRECTORY: join(root, '.nx/cache') },
+    });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { tasks: number; deferred: number; plannerCalls: number; referencePlannerCalls: number; mismatches: string[] };
+    assert.equal(r.tasks, 80, out);
+    assert.equal(r.deferred, 39, 'every build but the first reads a dependency build\'s outputs');
+    assert.equal(r.plannerCalls, 1, `one planning pass for the whole run (unpatched Nx: 1 + one per deferred task); ${out}`);
+    assert.equal(r.referencePlannerCalls, 80, 'the reference plans each task on its own');
+    assert.deepEqual(r.mismatches, [], 'every hash equals the one-task-at-a-time hash');
+  });
+});
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { TasksSchedule } = require('nx/src/tasks-runner/tasks-schedule') as {
+  TasksSchedule: new (projectGraph: unknown, projects: unknown, taskGraph: unknown, options: object) => {
+    scheduleNextTasks(): Promise<void>;
+    complete(ids: string[]): void;
+    hasTasks(): boolean;
+    getAllScheduledTasks(): { scheduledTasks: string[] };
+    nextTask(): { id: string } | null;
+    notScheduledTaskGraph: SimpleTaskGraph;
+  };
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { removeTasksFromTaskGraph } = require('nx/src/tasks-runner/utils') as { removeTasksFromTaskGraph: (graph: SimpleTaskGraph, ids: string[]) => SimpleTaskGraph };
+interface SimpleTaskGraph {
+  tasks: Record<string, unknown>;
+  dependencies: Record<string, { id: string }[]>;
+  continuousDependencies: Record<string, { id: string }[]>;
+  roots: string[];
+}
+
+describe('Nx patch: the schedule keeps its not-scheduled tasks up to date in place', () => {
+  it('holds, after every scheduling and completion of a run, what rebuilding it with removeTasksFromTaskGraph gives', async () => {
+    // 60 projects, each build depending on up to three earlier ones' builds, run two at a time
+    // with completions in a shuffled order.
+    const random = (() => {
+      let seed = 7;
+      return () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    })();
+    const nodes: Record<string, unknown> = {};
+    const dependencies: Record<string, unknown[]> = {};
+    for (let i = 0; i < 60; i++) {
+      const deps = [...new Set([0, 1, 2].map(() => Math.floor(random() * i)).filter((d) => d < i))].map((d) => `p${d}`);
+      nodes[`p${i}`] = { name: `p${i}`, type: 'lib', data: { root: `p${i}`, targets: { build: { executor: 'nx:noop', dependsOn: deps.length ? [{ target: 'build', projects: deps }] : [] } } } };
+      dependencies[`p${i}`] = [];
+    }
+    const graph = { nodes, dependencies };
+    const projects = Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, (v as { data: unknown }).data]));
+    const taskGraph = createTaskGraph(graph, {}, Object.keys(nodes), ['build'], undefined, {}) as unknown as SimpleTaskGraph;
+    const schedule = new TasksSchedule(graph, projects, taskGraph, {});
+    let shadow: SimpleTaskGraph = taskGraph;
+    const inPlace = schedule.notScheduledTaskGraph;
+    const ids = (g: SimpleTaskGraph) => ({ tasks: Object.keys(g.tasks), roots: g.roots, dependencies: Object.fromEntries(Object.entries(g.dependencies).map(([k, v]) => [k, v.map((d) => d.id)])) });
+    const running: string[] = [];
+    let steps = 0;
+    while (schedule.hasTasks() || running.length) {
+      const before = new Set(schedule.getAllScheduledTasks().scheduledTasks);
+      await schedule.scheduleNextTasks();
+      const scheduled = schedule.getAllScheduledTasks().scheduledTasks.filter((id) => !before.has(id));
+      if (scheduled.length) shadow = removeTasksFromTaskGraph(shadow, scheduled);
+      assert.deepEqual(ids(schedule.notScheduledTaskGraph), ids(shadow), `after scheduling ${scheduled.join(' ')}`);
+      for (let t = schedule.nextTask(); t && running.length < 2; t = running.length < 2 ? schedule.nextTask() : null) running.push(t.id);
+      const done = running.splice(Math.floor(random() * running.length), 1);
+      schedule.complete(done);
+      shadow = removeTasksFromTaskGraph(shadow, done);
+      assert.deepEqual(ids(schedule.notScheduledTaskGraph), ids(shadow), `after completing ${done.join(' ')}`);
+      assert.ok(++steps < 1000, 'the run ends');
+    }
+    assert.equal(Object.keys(shadow.tasks).length, 0);
+    assert.equal(schedule.notScheduledTaskGraph, inPlace, 'one object, kept up to date: patches/nx+24.0.0.patch is not applied otherwise (npm install)');
   });
 });

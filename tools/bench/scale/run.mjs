@@ -26,6 +26,15 @@
 //             no-ops, costs Nx hours of per-task bookkeeping: see docs/benchmarks-scale.md).
 //             Nx's own count of cache hits in the run that follows checks that every hash
 //             matched. The fill is timed too.
+// and, in workspaces of their own (the direct plugin, each size in --cold-sizes, default 1000 and
+// 8000 recipes, the same shape):
+//   cold      `nx run-many -t build -c <target>` with an empty cache: every task runs (nx:noop),
+//             so what it measures is Nx's own cost of a cold run: planning each task's hash
+//             (every build reads its dependencies' outputs, so it is hashed when its dependencies
+//             are done), scheduling, storing its result in the cache; then the same command
+//             again, every task from the cache (the all-cached run of the same graph). Bars
+//             (issue 23): at the largest size, cold at most 2x all-cached; cold time per task at
+//             the largest size within 1.3x of that at the smallest.
 // and prints wall time, peak memory (the sum of the resident sets of nx and every process it
 // starts, plugin workers included, sampled from /proc every 100 ms) and the ratios nx-distro /
 // direct. nx-distro runs twice: with `reproduceTargets: false` (how docs/benchmarks-scale.md
@@ -36,7 +45,7 @@
 //
 //   node tools/bench/scale/run.mjs [--recipes=30000] [--max-makedepends=10] [--max-depends=5]
 //       [--stage-share=0.01] [--target=aarch64]
-//       [--steps=graph,plan,plan-only,affected,affected-only,cached]
+//       [--steps=graph,plan,plan-only,affected,affected-only,cached,cold] [--cold-sizes=1000,8000]
 //       [--keep]
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -51,8 +60,9 @@ const arg = (name, def) => process.argv.find((a) => a.startsWith(`--${name}=`))?
 const count = Number(arg('recipes', '30000'));
 const shape = { maxMakedepends: Number(arg('max-makedepends', '10')), maxDepends: Number(arg('max-depends', '5')), stageShare: Number(arg('stage-share', '0.01')) };
 const target = arg('target', 'aarch64');
-const steps = arg('steps', 'graph,plan,plan-only,affected,affected-only,cached').split(',');
-const planSteps = steps.filter((s) => s !== 'cached');
+const steps = arg('steps', 'graph,plan,plan-only,affected,affected-only,cached,cold').split(',');
+const planSteps = steps.filter((s) => s !== 'cached' && s !== 'cold');
+const coldSizes = arg('cold-sizes', '1000,8000').split(',').map(Number);
 const nxBin = path.join(repo, 'node_modules', '.bin', 'nx');
 const PAGE = 4096;
 
@@ -107,15 +117,15 @@ function runNx(root, args, bin = nxBin) {
   });
 }
 
-function workspace() {
-  const root = mkdtempSync(path.join(tmpdir(), `nx-distro-scale-${count}-`));
+function workspace(recipes = count) {
+  const root = mkdtempSync(path.join(tmpdir(), `nx-distro-scale-${recipes}-`));
   symlinkSync(path.join(repo, 'node_modules'), path.join(root, 'node_modules'));
   writeFileSync(path.join(root, 'package.json'), JSON.stringify({ name: 'scale', private: true }));
   writeFileSync(path.join(root, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'ES2022', esModuleInterop: true, resolveJsonModule: true } }));
   // The glibc system targets only (a bootstrap target would need the real toolchain recipes).
   for (const t of ['aarch64', 'armv7h', 'riscv64', 'x86_64']) cpSync(path.join(repo, 'targets', `${t}.yaml`), path.join(root, 'targets', `${t}.yaml`));
   cpSync(path.join(here, 'direct-plugin.js'), path.join(root, 'direct-plugin.js'));
-  const made = generateRecipes(root, count, shape);
+  const made = generateRecipes(root, recipes, shape);
   return { root, ...made };
 }
 
@@ -136,6 +146,47 @@ async function step(run) {
     const nxLine = /^ NX {3}(.+)$/m.exec(e.output);
     return { seconds: e.seconds, peakBytes: e.peakBytes, output: '', error: nxLine ? nxLine[1] : String(e.message).split('\n')[0] };
   }
+}
+
+/**
+ * The cold step at one size: a workspace of `recipes` recipes with the direct plugin, a cold
+ * run-many (every task runs nx:noop), then the all-cached one. Resolves to the two runs' times
+ * and the task count Nx reports; the workspace is removed unless --keep.
+ */
+async function coldRun(recipes) {
+  const ws = workspace(recipes);
+  try {
+    writeFileSync(path.join(ws.root, 'nx.json'), JSON.stringify({ plugins: ['./direct-plugin.js'] }));
+    const args = ['run-many', '-t', 'build', '-c', target, '--output-style=static'];
+    const cold = await runNx(ws.root, args);
+    const cached = await runNx(ws.root, args);
+    const hit = /Nx read the output from the cache instead of running the command for (\d+) out of (\d+) tasks/.exec(cached.output);
+    return { recipes, cold, cached, tasks: hit ? Number(hit[2]) : undefined, allCached: hit !== null && hit[1] === hit[2] };
+  } finally {
+    if (process.argv.includes('--keep')) console.log(`kept ${ws.root}`);
+    else rmSync(ws.root, { recursive: true, force: true });
+  }
+}
+
+if (steps.includes('cold')) {
+  console.log(`cold runs (direct plugin, every task runs nx:noop; then all-cached), ${new Date().toISOString()}; system target ${target}`);
+  const runs = [];
+  for (const recipes of coldSizes) {
+    const r = await coldRun(recipes);
+    runs.push(r);
+    const perTask = r.tasks ? `${((r.cold.seconds / r.tasks) * 1000).toFixed(2)} ms/task cold, ${((r.cached.seconds / r.tasks) * 1000).toFixed(2)} ms/task cached` : 'task count unknown';
+    console.log(`  ${String(recipes).padStart(6)} recipes, ${r.tasks ?? '?'} tasks: cold ${fmt(r.cold)}, all-cached ${fmt(r.cached)}${r.allCached ? '' : ' (NOT every task from the cache)'}; ${perTask}; cold/cached ${(r.cold.seconds / r.cached.seconds).toFixed(2)}x`);
+  }
+  const small = runs[0];
+  const large = runs[runs.length - 1];
+  const coldOverCached = large.cold.seconds / large.cached.seconds;
+  const growth = large.tasks && small.tasks ? large.cold.seconds / large.tasks / (small.cold.seconds / small.tasks) : NaN;
+  const okCached = runs.every((r) => r.allCached) && coldOverCached <= 2;
+  const okGrowth = growth <= 1.3;
+  console.log(`  bar: cold at ${large.recipes} recipes at most 2x its all-cached run (${coldOverCached.toFixed(2)}x): ${okCached ? 'met' : 'NOT MET'}`);
+  console.log(`  bar: cold time per task at ${large.recipes} recipes within 1.3x of that at ${small.recipes} (${growth.toFixed(2)}x): ${okGrowth ? 'met' : 'NOT MET'}`);
+  if (!okCached || !okGrowth) process.exitCode = 1;
+  if (!planSteps.length && !steps.includes('cached')) process.exit(process.exitCode ?? 0);
 }
 
 const { root, edges, stages } = workspace();
@@ -213,4 +264,4 @@ try {
   if (process.argv.includes('--keep')) console.log(`kept ${root}`);
   else rmSync(root, { recursive: true, force: true });
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed || process.exitCode ? 1 : 0);
