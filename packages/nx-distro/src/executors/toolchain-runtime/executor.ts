@@ -72,45 +72,22 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
       const epoch = sourceDateEpoch(root, loaded.file);
       // Both packages' .BUILDINFO: what makes them is the target file.
       const buildinfo = { pkgbuildSha256: await sha256File(path.join(root, loaded.file)), builddir: '/build', startdir: '/build', buildenv: [], options: [], installed: [], buildtoolver: '0.1.0' };
+      // The two packages' .PKGINFO: one base, one version, built from the same target file.
+      const pkginfo = (pkgname: string, pkgdesc: string, license: string[], depends: string[]) => ({ pkgname, pkgbase: RUNTIME_PACKAGE, pkgver: rt.pkgver, pkgrel: 1, pkgdesc, url: URL, arch: target.arch, license, depends, packager: 'nx-distro', builddate: epoch });
       await stageToolchainRuntime(rt, pkgdir, epoch);
-      const result = await writePackage(
-        pkgdir,
-        {
-          pkgname: RUNTIME_PACKAGE,
-          pkgbase: RUNTIME_PACKAGE,
-          pkgver: rt.pkgver,
-          pkgrel: 1,
-          pkgdesc: runtimeDescription(rt),
-          url: URL,
-          arch: target.arch,
-          license: [...RUNTIME_LICENSES],
-          depends: [],
-          packager: 'nx-distro',
-          builddate: epoch,
-        },
-        buildinfo,
-        staging,
-        epoch,
-      );
+      const result = await writePackage(pkgdir, pkginfo(RUNTIME_PACKAGE, runtimeDescription(rt), [...RUNTIME_LICENSES], []), buildinfo, staging, epoch);
       // Its -dev split: the C library's development files and the kernel headers (packages/toolchain-dev.ts).
       const dev = await probeToolchainDev(rt, target.triplet, target.cflags);
       const devdir = path.join(work, 'dev');
       await stageToolchainDev(dev, devdir, epoch);
       const devResult = await writePackage(
         devdir,
-        {
-          pkgname: DEV_PACKAGE,
-          pkgbase: RUNTIME_PACKAGE,
-          pkgver: rt.pkgver,
-          pkgrel: 1,
-          pkgdesc: `Development files of the external toolchain's C library and the kernel headers, from ${dev.sources.map((d) => `${d.name} ${d.version}`).join(' and ')}`,
-          url: URL,
-          arch: target.arch,
-          license: [...RUNTIME_LICENSES, 'GPL-2.0-only WITH Linux-syscall-note'],
-          depends: [`${RUNTIME_PACKAGE}=${rt.pkgver}-1`],
-          packager: 'nx-distro',
-          builddate: epoch,
-        },
+        pkginfo(
+          DEV_PACKAGE,
+          `Development files of the external toolchain's C library and the kernel headers, from ${dev.sources.map((d) => `${d.name} ${d.version}`).join(' and ')}`,
+          [...RUNTIME_LICENSES, 'GPL-2.0-only WITH Linux-syscall-note'],
+          [`${RUNTIME_PACKAGE}=${rt.pkgver}-1`],
+        ),
         buildinfo,
         staging,
         epoch,
