@@ -32,6 +32,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
+import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
 import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'x86_64';
@@ -153,7 +154,8 @@ describe('faults: SIGKILL at random moments during a real build', () => {
     assert.equal(reference.exitCode, 0, reference.all.slice(-6000));
     const cleanMs = Date.now() - t0;
     const expected = packageDigests(clean);
-    assert.equal(Object.keys(expected).length, 2 * PROJECTS.length);
+    // Each project's package, its -debug package and its ABI manifest.
+    assert.equal(Object.keys(expected).length, 3 * PROJECTS.length, Object.keys(expected).join(' '));
 
     const random = prng(SEED);
     const log: string[] = [`seed ${SEED} (NX_DISTRO_FAULT_SEED), ${ITERATIONS} iterations, a clean build takes ${cleanMs} ms`];
@@ -197,7 +199,7 @@ describe('faults: SIGKILL at random moments during a real build', () => {
     const done = await ws.nx('run-many', '-t', 'build', '-c', TARGET, '-p', ...PROJECTS, '--output-style=static');
     assert.equal(done.exitCode, 0, done.all.slice(-6000));
     assert.ok(checkStore(ws.env.NX_DISTRO_DISTFILES!) >= 1);
-    assert.equal(await checkPackages(ws.root), PROJECTS.length);
+    assert.equal(await checkPackages(ws.root), 2 * PROJECTS.length, 'each project\'s package and its -debug package');
 
     assert.deepEqual(packageDigests(ws), expected, 'the packages after the kills equal a clean build');
 
@@ -340,7 +342,7 @@ describe('faults: a full disk', () => {
     const again = await build();
     assert.equal(again.exitCode, 0, again.all.slice(-4000));
     assert.doesNotMatch(again.all, /zlib:build:x86_64 +\[local cache\]/, 'the failed run stored nothing in the cache');
-    assert.equal(zlibPackages().length, 1);
+    assert.deepEqual(zlibPackages().map(pkgnameOfFile).sort(), ['zlib', 'zlib-debug']);
   });
 
   it('the output folder full while writing the package: one line naming the folders, nothing under a final name', async (t) => {
@@ -361,7 +363,7 @@ describe('faults: a full disk', () => {
     }
     const again = await build();
     assert.equal(again.exitCode, 0, again.all.slice(-4000));
-    assert.equal(zlibPackages().length, 1);
-    assert.equal(await checkPackages(ws.root), 1);
+    assert.deepEqual(zlibPackages().map(pkgnameOfFile).sort(), ['zlib', 'zlib-debug']);
+    assert.equal(await checkPackages(ws.root), 2);
   });
 });
