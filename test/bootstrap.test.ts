@@ -24,7 +24,7 @@ import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readElf } from '../packages/nx-distro/src/packages/elf';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 import { elfComments, greenfieldProblems } from '../packages/nx-distro/src/packages/greenfield';
 import { createWorkspace, EXTERNAL_SYSTEM_TARGETS, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 

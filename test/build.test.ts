@@ -20,7 +20,7 @@ import { execa } from 'execa';
 import { load } from 'js-yaml';
 import { FULL, fullOnly, tiered, tierRecipes } from './helpers/tier';
 import { copyTierRecipes, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 
 interface RecipeHead { name: string; version: string; release: number; style?: string; arch?: 'any' | string[]; steps?: { install?: string }; toolchain?: boolean }
 interface TargetFile { arch: string; triplet: string; qemu: string; toolchain: { kind: string; prefix?: string; sysroot?: string; provides?: string[] } }
@@ -218,7 +218,7 @@ for (const { case: expect, skip } of tiered(TARGETS, (t) => t.target, ['aarch64'
       assert.equal(r.exitCode, 0, r.all.slice(-6000));
       assert.deepEqual(cached.filter((task) => !task.endsWith(':fetch')), [], 'no build came from a cache');
       for (const p of built) assert.ok(existsSync(pkgFile(p)), `${p.name}: no package ${pkgFile(p)}\n${r.all.slice(-3000)}`);
-      // A toolchain: true recipe's folder is build-machine/ (packages/layout.ts), even for its no-op.
+      // A toolchain: true recipe's folder is build-machine/ (model/package-layout.ts), even for its no-op.
       for (const p of silent) assert.deepEqual(readdirSync(dist(p.toolchain ? 'build-machine' : 'packages', p.name)), [], `${p.name} writes nothing for ${TARGET}`);
       for (const p of provides) {
         assert.match(r.all, new RegExp(`${p}: nothing to build for ${TARGET}: its external toolchain \\(${targetFile.toolchain.prefix!.replace(/[.+]/g, '\\$&')}gcc\\) stands in for it`));

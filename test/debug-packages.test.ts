@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { readElf, sectionNames } from '../packages/nx-distro/src/packages/elf';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 import { have } from '../packages/nx-distro/src/testing/host';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 

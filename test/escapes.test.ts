@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { HOST_ETC_ENTRIES, HOST_ROOT_ENTRIES, outsideIdentity, runSandboxed, SANDBOX_HOST_ID, SANDBOX_MAX_PROCESSES, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
 import { createWorkspace, type TestWorkspace } from './helpers/workspace';
 import { eventually, processesWith } from './helpers/processes';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 
 const ENV = { PATH: '/usr/bin:/bin', HOME: '/tmp', LC_ALL: 'C' };
 

@@ -32,7 +32,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 import { createWorkspace, digests, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 
 const TARGET = 'x86_64';

@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { tiered } from './helpers/tier';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 
 /** What each system target checks: ELF e_machine, how to run a program of the staged root. */
 const TARGETS = [

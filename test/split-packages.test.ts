@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
-import { pkgnameOfFile } from '../packages/nx-distro/src/packages/layout';
+import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 
 /**
  * A library wrapping zlib, split into zwrap and zwrap-dev, whose zwrap.pc requires zlib (so

@@ -5,4 +5,4 @@
  * `postTasksExecution` (records the tasks' signatures for `nx-distro explain`).
  */
 export { createNodes, createDependencies, preTasksExecution, postTasksExecution } from './src/plugin/plugin';
-export type { NxDistroPluginOptions } from './src/plugin/options';
+export type { NxDistroPluginOptions } from './src/model/plugin-options';

@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { logger, type ExecutorContext } from '@nx/devkit';
-import { buildEnvironment, buildTriplet, crossPrefix, SANDBOX } from './environment';
+import { logger } from '@nx/devkit';
+import { buildEnvironment, buildTriplet, crossPrefix } from './environment';
+import { SANDBOX } from '../sandbox/layout';
 import { BUILDROOT_TARBALL, extractedBuildroot } from './buildroot';
-import { dependencyPackages, loadRecipeNamed, nodeDependencies } from './dependencies';
+import { dependencyPackages } from '../packages/built-packages';
+import { loadRecipeNamed, nodeDependencies } from './dependencies';
 import { bootstrapToolchain } from '../model/bootstrap-toolchain';
 import { sourceDateEpoch } from './source-date-epoch';
 import { writeRescueRecord, workFolder, type RescueRecord } from './rescue';
@@ -11,11 +13,13 @@ import { LINT_PREFIX, PackagingFailed, packageBuild, type PackagingInput } from 
 import { runStep, STEP_UMASK, type PlannedStep } from './run-step';
 import { buildTargetName, parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors } from '../model/errors';
-import { readRecipe, recipeForArch } from '../model/recipe';
-import { loadTargetNamed, recipeSupportsArch } from '../model/system-target';
-import { debugBuild, debugPackageName, targetBinutils } from '../packages/debug-info';
+import { readRecipe, recipeForArch, type Recipe } from '../model/recipe';
+import { loadTargetNamed, recipeSupportsArch, type LoadedSystemTarget } from '../model/system-target';
+import type { NormalizedOptions } from '../model/plugin-options';
+import { debugBuild, targetBinutils } from '../packages/debug-info';
+import { debugPackageName } from '../model/package-layout';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
-import { packageFolder, pkgnameOfFile } from '../packages/layout';
+import { packageFolder, pkgnameOfFile } from '../model/package-layout';
 import { stripSpecialBits } from '../packages/package-lint';
 import { outsideIdentity, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
 import { ArchiveError } from '../sources/extract';
@@ -24,9 +28,7 @@ import { prepareSources, SourceVerificationError } from '../sources/prepare';
 import { hostTools, PHASES, resolveSteps } from '../styles';
 import { missingBuildrootPackages, missingHostPackages } from './host-tools';
 import { readSnippets } from '../styles/snippets';
-import { pluginOptionsOf, recipeFileOf } from '../executors/context';
 import { diskFullMessage, isDiskFull } from '../util/disk-full';
-import { buildOnSlurm, executionKind } from '../cluster/build-job';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -94,10 +96,42 @@ const LOG_TAIL_LINES = 40;
 /** A build step that failed; `message` names the step, the exit status and the log. */
 class StepFailed extends Error {}
 
-/** Where {@link buildRecipe} runs its steps: set by a Slurm job's `nx-distro build-job` (cluster/build-job-cli.ts). */
+/**
+ * The workspace a build runs in, as plain values: what an Nx executor's context gives
+ * (executors/context.ts `buildWorkspaceOf`), or a Slurm job's request (cluster/build-job-cli.ts).
+ */
+export interface BuildWorkspace {
+  /** Absolute workspace root. */
+  readonly root: string;
+  /** The plugin's options, defaults filled in. */
+  readonly pluginOptions: NormalizedOptions;
+  /** Recipe name → workspace-relative project root, for every recipe of the workspace. */
+  readonly projectRoots: ReadonlyMap<string, string>;
+  /** Workspace-relative `<projectRoot>/recipe.yaml` of the project being built, unless `options.recipe` names one. */
+  readonly recipeFile?: string;
+  /** The project's name, for messages before its recipe is read. */
+  readonly projectName?: string;
+}
+
+/** What {@link BuildPlacement.elsewhere} is given: the build as far as it is known before its steps. */
+export interface PlacedBuild {
+  readonly loadedTarget: LoadedSystemTarget;
+  /** The recipe, its `arch_overrides` applied. */
+  readonly recipe: Recipe;
+  /** The build node: `name` or `name@stage`. */
+  readonly what: string;
+  /** Absolute output folder of the build (its package and `build.log`). */
+  readonly outDir: string;
+}
+
+/** Where {@link buildRecipe} runs its steps: here, unless `elsewhere` takes the build. */
 export interface BuildPlacement {
-  /** This process is the build's Slurm job on a worker: build here, never submit again. */
-  readonly inClusterJob?: boolean;
+  /**
+   * Runs the build somewhere else and returns its result, or returns undefined to build here
+   * (cluster/build-job.ts `slurmPlacement`: a Slurm job on a worker, for a system target with
+   * `execution.kind: slurm`). Never asked for a reproducibility check's second build.
+   */
+  readonly elsewhere?: (build: PlacedBuild) => Promise<{ success: boolean }> | undefined;
 }
 
 /**
@@ -115,10 +149,10 @@ export type BuildMode = 'cross' | 'native';
  *
  * 1. A recipe the external toolchain stands in for (`toolchain.provides`), or whose `arch` list
  *    excludes the target's arch, is an explicit, logged no-op that writes no package.
- * 2. On a Slurm cluster (the target's `execution.kind: slurm`, or `NX_DISTRO_EXECUTION=slurm`),
- *    what follows runs as one Slurm job on a worker, this same function called there by
- *    `nx-distro build-job` ({@link buildOnSlurm}, cluster/build-job.ts); not for a
- *    reproducibility check's second build, which stays beside its first.
+ * 2. When the placement takes the build elsewhere ({@link BuildPlacement}: on a Slurm cluster, the
+ *    target's `execution.kind: slurm` or `NX_DISTRO_EXECUTION=slurm`), what follows runs as one
+ *    Slurm job on a worker, this same function called there by `nx-distro build-job`
+ *    (cluster/build-job.ts); not for a reproducibility check's second build, which stays beside its first.
  * 3. The mode: `native` when asked (`nx-distro:native`, used for `cross: false` recipes) or when
  *    the system target says `builds: native`; else `cross`.
  * 4. Cross: the sysroot is staged fresh from the packages of exactly the declared `makedepends`
@@ -155,24 +189,26 @@ export type BuildMode = 'cross' | 'native';
  * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg,
  * and `sandbox.json`, the record `nx-distro shell` and `resume` read: build/rescue.ts), replaced
  * at each run; a failed step's message names it. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
- * `build-machine/` instead of `packages/` for a `toolchain: true` recipe (packages/layout.ts).
+ * `build-machine/` instead of `packages/` for a `toolchain: true` recipe (model/package-layout.ts).
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
  *   still builds natively for a `builds: native` system target)
  * @param variation for a reproducibility check's second build: its own folders and variations
- * @param placement `{ inClusterJob: true }` in a build's Slurm job (build here)
+ * @param workspace the workspace root, plugin options and project roots
+ * @param placement where the steps run (default: here)
  * @returns `{ success }`; a user's mistake, a failing step or a full file system is logged, never thrown
  */
-export async function buildRecipe(options: BuildExecutorOptions, context: ExecutorContext, requestedMode: BuildMode, variation?: BuildVariation, placement?: BuildPlacement): Promise<{ success: boolean }> {
+export async function buildRecipe(options: BuildExecutorOptions, workspace: BuildWorkspace, requestedMode: BuildMode, variation?: BuildVariation, placement?: BuildPlacement): Promise<{ success: boolean }> {
   // What a disk-full error names: the task's subject and the folders it writes (set as known).
-  let subject = context.projectName ?? 'build';
+  let subject = workspace.projectName ?? 'build';
   const writing: string[] = [];
   const writtenBySteps: string[] = [];
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
+    const root = workspace.root;
+    const { targetsDir, distDir } = workspace.pluginOptions;
     const loadedTarget = loadTargetNamed(root, targetsDir, options.systemTarget);
     const target = loadedTarget.target;
-    const recipeFile = options.recipe ?? recipeFileOf(context);
+    const recipeFile = options.recipe ?? workspace.recipeFile;
+    if (recipeFile === undefined) throw new Error('buildRecipe: no recipe file (options.recipe or workspace.recipeFile)');
     const loaded = readRecipe(root, recipeFile);
     // The recipe's `arch_overrides` for the system target's arch, applied once for every reader below.
     const recipe = recipeForArch(loaded.recipe, target.arch);
@@ -202,9 +238,8 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
 
     // On a Slurm cluster (the target's `execution`, or NX_DISTRO_EXECUTION for this run): the
     // rest runs as one job, on a worker, through this same function (cluster/build-job.ts).
-    if (!variation && !placement?.inClusterJob && executionKind(target, loadedTarget.file) === 'slurm') {
-      return await buildOnSlurm(options, context, requestedMode, loadedTarget, recipe, what, outDir);
-    }
+    const elsewhere = variation ? undefined : placement?.elsewhere?.({ loadedTarget, recipe, what, outDir });
+    if (elsewhere) return await elsewhere;
 
     const work = variation?.workDir ?? workFolder(root, loadedTarget.name, what);
     writing.unshift(path.relative(root, work));
@@ -218,7 +253,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
 
     // The dependencies: exactly the declared makedepends and their runtime depends (and, for a
     // native build, where build machine = host machine, the makedepends_build programs too).
-    const projectRoots = new Map(Object.entries(context.projectsConfigurations.projects).map(([name, p]) => [name, p.root]));
+    const projectRoots = workspace.projectRoots;
     const deps = nodeDependencies(root, projectRoots, loaded, options.stage, target.arch);
     const isTool = (name: string) => name === recipe.name ? recipe.toolchain === true : loadRecipeNamed(root, projectRoots, name, { file: loadedTarget.file, field: 'toolchain.recipes' }).recipe.toolchain === true;
     // A bootstrap toolchain: its tools on the PATH and its C library in the sysroot of every
@@ -400,7 +435,7 @@ export async function buildRecipe(options: BuildExecutorOptions, context: Execut
   } finally {
     let stripped = 0;
     for (const dir of writtenBySteps) stripped += await stripSpecialBits(dir);
-    if (stripped) logger.info(`${subject}: took the setuid/setgid bits off ${stripped} file(s) the steps left in ${path.relative(context.root, path.dirname(writtenBySteps[0]))} (src, pkg); a package keeps only the declared ones`);
+    if (stripped) logger.info(`${subject}: took the setuid/setgid bits off ${stripped} file(s) the steps left in ${path.relative(workspace.root, path.dirname(writtenBySteps[0]))} (src, pkg); a package keeps only the declared ones`);
   }
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { findProgram, type HostProblem } from '../host/requirements';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 import { withFileLock } from '../util/lock';
 
 /** File name of a build root inside its output folder (`<distDir>/<systemTarget>/buildroot/`). */

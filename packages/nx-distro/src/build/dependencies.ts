@@ -1,11 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, type NodeDependencies } from '../model/graph';
 import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../model/recipe';
-import { packageFolder, pkgnameOfFile } from '../packages/layout';
-import { debugPackageName } from '../packages/debug-info';
 
 /**
  * The build dependencies of one build node (`name` or `name@stageN`) for one arch: the packages
@@ -38,39 +34,6 @@ export function nodeDependencies(workspaceRoot: string, projectRoots: ReadonlyMa
   const graph = buildRecipeGraph([...loaded.values()], undefined, arch);
   if (graph.errors.length) throw new InputErrors(graph.errors);
   return graph.nodes.get(stage ? `${start.recipe.name}@${stage}` : start.recipe.name)!;
-}
-
-/**
- * The package files a dependency's build wrote: the `*.pkg.tar.zst` files in
- * `<distDir>/<systemTarget>/packages/<node>/` (or `build-machine/<node>/` for a `toolchain: true`
- * recipe, packages/layout.ts): the package of the recipe's name and its split packages
- * (`subpackages`, `split`; packages/split.ts), not its `-debug` package. Nx restores them from the cache when the build
- * was not rerun.
- * @param nodeKey `name` or `name@stageN`
- * @returns absolute package paths, sorted; empty when that build wrote no package (an arch it
- *   does not support, or a recipe the external toolchain stands in for)
- */
-export function dependencyPackages(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string[] {
-  for (const toolchain of [false, true]) {
-    const dir = path.join(workspaceRoot, distDir, ...packageFolder(systemTarget, nodeKey, toolchain));
-    if (!existsSync(dir)) continue;
-    // Not its debug package (packages/debug-info.ts): debuggers read it, builds do not.
-    const debugName = debugPackageName(nodeKey.split('@')[0]);
-    const files = readdirSync(dir).filter((f) => /\.pkg\.tar\.zst$/.test(f) && !f.startsWith('.') && pkgnameOfFile(f) !== debugName);
-    if (files.length) return files.sort().map((f) => path.join(dir, f));
-  }
-  return [];
-}
-
-/**
- * The package of the recipe's own name among {@link dependencyPackages} (the file
- * `<name>-<version>-<release>-<arch>.pkg.tar.zst`), not one of its split packages.
- * @param nodeKey `name` or `name@stageN`
- * @returns the absolute package path, or null when that build wrote no package of that name
- */
-export function dependencyPackage(workspaceRoot: string, distDir: string, systemTarget: string, nodeKey: string): string | null {
-  const name = nodeKey.split('@')[0];
-  return dependencyPackages(workspaceRoot, distDir, systemTarget, nodeKey).find((f) => pkgnameOfFile(path.basename(f)) === name) ?? null;
 }
 
 /**

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recipe } from '../testing/recipes';
 import type { SystemTarget } from '../model/target.generated';
-import { buildEnvironment, buildTriplet, CROSS_PATH, crossPrefix, SANDBOX } from './environment';
+import { CROSS_PATH, SANDBOX } from '../sandbox/layout';
+import { buildEnvironment, buildTriplet, crossPrefix } from './environment';
 
 const base = { description: 'd', arch: 'aarch64', kernel_arch: 'arm64', cflags: '-O2 -march=armv8-a', package_sets: { base: { packages: [] } }, qemu: '' };
 const external = { ...base, triplet: 'aarch64-linux-gnu', toolchain: { kind: 'external', prefix: 'aarch64-linux-gnu-', sysroot: '/usr/aarch64-linux-gnu' } } as SystemTarget;

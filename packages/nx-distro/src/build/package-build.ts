@@ -10,14 +10,16 @@ import { buildSpec } from '../model/recipe';
 import type { Recipe } from '../model/recipe.generated';
 import type { SystemTarget } from '../model/target.generated';
 import { writeAbiManifest } from '../packages/abi-manifest';
-import { debugPackageName, splitDebugInfo, type TargetBinutils } from '../packages/debug-info';
+import { debugPackageName } from '../model/package-layout';
+import { splitDebugInfo, type TargetBinutils } from '../packages/debug-info';
 import { firstDynamicElf } from '../packages/elf';
 import { lintPackageTree } from '../packages/package-lint';
 import { backupEntryProblem, writePackage } from '../packages/pacman-package';
 import { pkgconfigDepends, type PackageTree } from '../packages/pkgconfig-depends';
-import { splitPackageSpecs, splitPackageTree } from '../packages/split';
+import { splitPackageSpecs } from '../model/split-packages';
+import { splitPackageTree } from '../packages/split';
 import { stripNondeterminism } from '../packages/strip-nondeterminism';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 import { scanTree } from '../util/file-tree';
 
 /** What starts each `nx-distro lint` finding a build prints (and appends to `build.log`), so they are easy to grep. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { PackagingInput } from './package-build';
 import { readRescueRecord, rescueShellSpec, writeRescueRecord, type RescueRecord } from './rescue';
-import { parseShellArgs } from './shell-cli';
+import { parseShellArgs } from './rescue';
 
 const RECORD: RescueRecord = {
   format: 1,

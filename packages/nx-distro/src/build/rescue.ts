@@ -1,7 +1,9 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { BUILD_TARGET, buildOfTarget, nodeKey } from '../model/dependency-ref';
+import { quote } from '../model/errors';
 import type { SandboxBind, SandboxSpec } from '../sandbox/bwrap';
-import { SANDBOX } from './environment';
+import { SANDBOX } from '../sandbox/layout';
 import type { PackagingInput } from './package-build';
 import type { PlannedStep, StepSandbox } from './run-step';
 
@@ -102,4 +104,75 @@ export function rescueShellSpec(record: RescueRecord, hasBash: boolean, term = '
     logFile: '',
     stdio: 'terminal',
   };
+}
+
+/** The parsed arguments of `nx-distro shell`. */
+export interface ShellArgs {
+  readonly project: string;
+  /** The Nx target: `build` or `build--stageN`. */
+  readonly target: string;
+  /** The build node: `zlib`, or `gcc@stage1` for the target `build--stage1`. */
+  readonly node: string;
+  readonly systemTarget: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/**
+ * Parses `PROJECT[:TARGET] -c SYSTEM_TARGET` (also `--configuration SYSTEM_TARGET`,
+ * `--configuration=SYSTEM_TARGET`, `-c=SYSTEM_TARGET`).
+ * @returns the arguments, or a one-line usage error
+ */
+export function parseShellArgs(args: readonly string[]): ShellArgs | { error: string } {
+  let systemTarget: string | undefined;
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const eq = /^(?:-c|--configuration)=(.*)$/.exec(a);
+    if (eq) systemTarget = eq[1];
+    else if (a === '-c' || a === '--configuration') systemTarget = args[++i];
+    else if (a.startsWith('-')) return { error: `unknown option ${quote(a)}` };
+    else positional.push(a);
+  }
+  if (positional.length !== 1) return { error: positional.length ? `one project, got ${positional.map((p) => quote(p)).join(' ')}` : 'no project' };
+  if (!systemTarget || !NAME.test(systemTarget)) return { error: systemTarget === undefined ? 'no system target (-c)' : `${quote(systemTarget)} is not a system target name` };
+  const [project, target = BUILD_TARGET, extra] = positional[0].split(':');
+  if (extra !== undefined || !NAME.test(project)) return { error: `${quote(positional[0])} is not PROJECT or PROJECT:TARGET` };
+  const build = buildOfTarget(target);
+  if (!build) return { error: `${quote(target)} is not a build target (build, or build--stageN)` };
+  return { project, target, node: nodeKey(project, build.stage), systemTarget };
+}
+
+/** A work folder opened for `nx-distro shell` or `resume`: the arguments, the folder and its record. */
+export interface OpenedWorkFolder {
+  readonly parsed: ShellArgs;
+  /** Absolute. */
+  readonly work: string;
+  /** Workspace-relative, for messages. */
+  readonly rel: string;
+  readonly record: RescueRecord;
+}
+
+/**
+ * The common start of `nx-distro shell` and `resume`: parses the arguments and reads the work
+ * folder's sandbox record, printing the one-line error when either fails.
+ * @param command `shell` or `resume`, for the messages
+ * @param usage the command's usage (its first line is the fix of a usage error)
+ * @param verb what the command does to the build (`open`, `resume`)
+ * @returns the opened folder, or the exit status: 2 for a usage error, 1 when there is no record
+ */
+export function openWorkFolder(command: string, usage: string, verb: string, args: readonly string[], workspaceRoot: string): OpenedWorkFolder | number {
+  const parsed = parseShellArgs(args);
+  if ('error' in parsed) {
+    console.error(`nx-distro ${command}: ${parsed.error}; fix: ${usage.split('\n')[0]}, e.g. nx-distro ${command} zlib -c aarch64`);
+    return 2;
+  }
+  const work = workFolder(workspaceRoot, parsed.systemTarget, parsed.node);
+  const rel = path.relative(workspaceRoot, work);
+  const record = readRescueRecord(work);
+  if (!record) {
+    console.error(`nx-distro ${command}: ${rel}: no build of ${quote(parsed.node)} for ${quote(parsed.systemTarget)} to ${verb} (no ${path.basename(work)}/sandbox.json); fix: npx nx run ${parsed.project}:${parsed.target} -c ${parsed.systemTarget}, then ${verb} it again`);
+    return 1;
+  }
+  return { parsed, work, rel, record };
 }

@@ -4,7 +4,7 @@ import { InputError, InputErrors } from '../model/errors';
 import { stripSpecialBits } from '../packages/package-lint';
 import { PackagingFailed, packageBuild } from './package-build';
 import { runStep } from './run-step';
-import { openWorkFolder } from './shell-cli';
+import { openWorkFolder } from './rescue';
 
 /** Usage of `nx-distro resume`. */
 export const RESUME_USAGE = `nx-distro resume PROJECT[:TARGET] -c SYSTEM_TARGET

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { runSandboxed, type SandboxResult, type SandboxSpec } from '../sandbox/bwrap';
 import { stepEndLine } from '../run-report/build-log';
-import { SANDBOX } from './environment';
+import { SANDBOX } from '../sandbox/layout';
 
 /** File mode creation mask of every build step (octal), makepkg's: packages keep file modes, so the caller's umask must not reach them. */
 export const STEP_UMASK = '0022';

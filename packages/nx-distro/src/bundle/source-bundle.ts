@@ -1,14 +1,13 @@
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { execa } from 'execa';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { quote } from '../model/errors';
 import type { RecipeGraph } from '../model/graph';
 import { buildSpec, recipeForArch, type LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
-import { splitPackageSpecs } from '../packages/split';
+import { splitPackageSpecs } from '../model/split-packages';
 import { shellQuote } from '../sandbox/bwrap';
-import { distfileName } from '../sources/distfile';
+import { distfileName } from '../model/distfile';
 import { extractSettings } from '../sources/prepare';
 import { PHASES, resolveSteps } from '../styles';
 import { readSnippets } from '../styles/snippets';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { ExecutorContext } from '@nx/devkit';
-import { buildRecipe } from '../build/build-recipe';
+import { RECIPE_FILE } from '../model/recipe';
+import { buildRecipe, type BuildWorkspace } from '../build/build-recipe';
 import { checkHost, HostNotReadyError, SKIP_HOST_CHECK_ENV } from '../host/requirements';
 import { InputError } from '../model/errors';
 import { loadTargetNamed } from '../model/system-target';
-import { normalizeOptions } from '../plugin/options';
+import { normalizeOptions } from '../model/plugin-options';
 import type { BuildJobRequest } from './build-job';
 
 /** Usage of `nx-distro build-job`. */
@@ -70,16 +70,15 @@ export async function buildJobCommand(args: readonly string[]): Promise<number> 
     }
   }
   console.log(`${request.taskId}: building on worker ${worker}`);
-  const context = {
+  const projectRoot = request.projectRoots[request.projectName];
+  const workspace: BuildWorkspace = {
     root,
-    cwd: root,
-    isVerbose: false,
+    pluginOptions,
+    projectRoots: new Map(Object.entries(request.projectRoots)),
     projectName: request.projectName,
-    targetName: request.targetName,
-    configurationName: request.configurationName,
-    projectsConfigurations: { version: 2, projects: Object.fromEntries(Object.entries(request.projectRoots).map(([name, r]) => [name, { root: r }])) },
-    nxJsonConfiguration: { plugins: [{ plugin: 'nx-distro', options: request.pluginOptions }] },
-  } as unknown as ExecutorContext;
-  const { success } = await buildRecipe(request.options, context, request.mode, undefined, { inClusterJob: true });
+    ...(projectRoot !== undefined ? { recipeFile: `${projectRoot}/${RECIPE_FILE}` } : {}),
+  };
+  // No placement: this job is the build's placement, so it builds here and never submits again.
+  const { success } = await buildRecipe(request.options, workspace, request.mode);
   return success ? 0 : 1;
 }

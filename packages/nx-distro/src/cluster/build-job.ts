@@ -12,9 +12,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import type { BuildExecutorOptions, BuildMode } from '../build/build-recipe';
-import { rawPluginOptionsOf } from '../executors/context';
+import type { BuildExecutorOptions, BuildMode, BuildPlacement } from '../build/build-recipe';
 import { InputError, quote } from '../model/errors';
+import { pluginEntryOptions } from '../model/plugin-options';
 import type { Recipe } from '../model/recipe';
 import type { LoadedSystemTarget, SystemTarget } from '../model/system-target';
 import { shellQuote } from '../sandbox/bwrap';
@@ -176,7 +176,7 @@ export async function buildOnSlurm(
     nodePath: process.execPath,
     cliPath: path.resolve(__dirname, '../../bin/nx-distro.js'),
   });
-  const pluginOptions = rawPluginOptionsOf(context);
+  const pluginOptions = pluginEntryOptions(context.nxJsonConfiguration?.plugins);
   const request: BuildJobRequest = {
     format: 1,
     taskId,
@@ -214,4 +214,18 @@ export async function buildOnSlurm(
   }
   logger.error(`${summary}; the job's output is above and in ${path.relative(root, outputFile)}`);
   return { success: false };
+}
+
+/**
+ * The placement of a recipe's build for `buildRecipe` (build/build-recipe.ts): one Slurm job
+ * ({@link buildOnSlurm}) when its system target runs builds on Slurm ({@link executionKind}: the
+ * target's `execution.kind: slurm`, or `NX_DISTRO_EXECUTION=slurm`), else here. The job itself
+ * (`nx-distro build-job`) builds with no placement, so it never submits again.
+ * @param mode the mode the executor asked for (`nx-distro:cross` or `nx-distro:native`)
+ */
+export function slurmPlacement(options: BuildExecutorOptions, context: ExecutorContext, mode: BuildMode): BuildPlacement {
+  return {
+    elsewhere: ({ loadedTarget, recipe, what, outDir }) =>
+      executionKind(loadedTarget.target, loadedTarget.file) === 'slurm' ? buildOnSlurm(options, context, mode, loadedTarget, recipe, what, outDir) : undefined,
+  };
 }

@@ -1,7 +1,8 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../model/errors';
+import type { BuildWorkspace } from '../build/build-recipe';
 import { RECIPE_FILE } from '../model/recipe';
-import { normalizeOptions, type NormalizedOptions } from '../plugin/options';
+import { normalizeOptions, pluginEntryOptions, type NormalizedOptions } from '../model/plugin-options';
 
 /** Workspace-relative `<projectRoot>/recipe.yaml` of the project being run. */
 export function recipeFileOf(context: ExecutorContext): string {
@@ -11,13 +12,22 @@ export function recipeFileOf(context: ExecutorContext): string {
 
 /** The nx-distro plugin's options as nx.json gives them (no defaults filled in), undefined when it gives none. */
 export function rawPluginOptionsOf(context: Pick<ExecutorContext, 'nxJsonConfiguration'>): object | undefined {
-  const entry = context.nxJsonConfiguration?.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
-  return typeof entry === 'object' ? (entry.options as object | undefined) : undefined;
+  return pluginEntryOptions(context.nxJsonConfiguration?.plugins);
 }
 
 /** The nx-distro plugin options from nx.json, defaults filled in. */
 export function pluginOptionsOf(context: ExecutorContext): NormalizedOptions {
   return normalizeOptions(rawPluginOptionsOf(context));
+}
+
+/** The workspace of the build this executor runs, as `buildRecipe` takes it (build/build-recipe.ts): root, plugin options, project roots, the project's recipe. */
+export function buildWorkspaceOf(context: ExecutorContext): BuildWorkspace {
+  return {
+    root: context.root,
+    pluginOptions: pluginOptionsOf(context),
+    projectRoots: new Map(Object.entries(context.projectsConfigurations.projects).map(([name, p]) => [name, p.root])),
+    ...(context.projectName ? { recipeFile: recipeFileOf(context), projectName: context.projectName } : {}),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 import { writeCpio } from './archive';
 import { compressionSuffix } from './compress';
 import { initramfsExtras } from './init';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { readPackageInfo } from '../packages/pacman-package';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 import { writeTar } from './archive';
 import { planLayers, type AvailablePackage, type LayerPlan } from './layers';
 import { MANIFEST_FORMAT, manifestText, workspaceRel, type RootfsManifest } from './manifest';

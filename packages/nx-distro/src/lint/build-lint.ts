@@ -1,4 +1,4 @@
-import { dependencyPackages } from '../build/dependencies';
+import { dependencyPackages } from '../packages/built-packages';
 import { parseDependencyRef } from '../model/dependency-ref';
 import { lintPackage, type LintCheck, type LintFinding, type LintPolicy } from './lint';
 import { providedNamesOfPackage, readTreeForLint } from './load';

@@ -2,8 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { readRecipe } from '../model/recipe';
 import { loadTargetNamed } from '../model/system-target';
-import { pkgnameOfFile, TARGET_PACKAGES_DIR } from '../packages/layout';
-import { pluginOptions } from '../reproducible/cli';
+import { pkgnameOfFile, TARGET_PACKAGES_DIR } from '../model/package-layout';
+import { readPluginOptions } from '../model/plugin-options';
 import { formatFinding, lintPackage, type LintFinding, type LintPolicy } from './lint';
 import { providedNamesOfPackage, readPackageForLint } from './load';
 
@@ -104,7 +104,7 @@ export async function lintCommand(args: readonly string[], workspaceRoot = proce
     return 2;
   }
   const [systemTarget, ...names] = args;
-  const { distDir, targetsDir } = pluginOptions(workspaceRoot);
+  const { distDir, targetsDir } = readPluginOptions(workspaceRoot);
   const run = await lintBuiltPackages(workspaceRoot, { distDir, targetsDir }, systemTarget, names);
   for (const f of run.findings) console.log(formatFinding(f));
   const errors = run.findings.filter((f) => f.severity === 'error').length;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { SANDBOX } from '../build/environment';
+import { SANDBOX } from '../sandbox/layout';
 import { quote } from '../model/errors';
 import { EM, type ElfInfo } from '../packages/elf';
 import { lintPackageTree } from '../packages/package-lint';

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import parseSpdx from 'spdx-expression-parse';
 import { InputError, InputErrors, quote } from './errors';
-import { splitPackageProblems, splitPackageSpecs } from '../packages/split';
+import { splitPackageProblems, splitPackageSpecs } from './split-packages';
 import { describeProblem, INPUT_FILE_FIX, inputFileProblem, readInputFile } from './input-file';
-import { distfileName } from '../sources/distfile';
-import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName } from '../packages/layout';
+import { distfileName } from './distfile';
+import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName } from './package-layout';
 import recipeSchema from './recipe.schema.json';
 import targetSchema from './target.schema.json';
 import { validateRecipeData } from './validate';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 import type { LoadedSystemTarget, SystemTarget } from './system-target';
 
 /** File name of a system target's identity, in `<distDir>/<systemTarget>/system-target/`. */

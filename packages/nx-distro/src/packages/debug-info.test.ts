@@ -4,7 +4,8 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { debugBuild, debugPackageName, debugSourceDir, splitDebugInfo, targetBinutils } from './debug-info';
+import { debugPackageName } from '../model/package-layout';
+import { debugBuild, debugSourceDir, splitDebugInfo, targetBinutils } from './debug-info';
 import { readElf, sectionNames } from './elf';
 import { have } from '../testing/host';
 

@@ -32,11 +32,6 @@ export function debugSourceDir(name: string): string {
   return `/usr/src/debug/${name}`;
 }
 
-/** The name of a recipe's debug package: `<name>-debug` (Arch's and Alpine's `-dbg` convention, Arch's spelling). */
-export function debugPackageName(name: string): string {
-  return `${name}-debug`;
-}
-
 /**
  * Whether a build compiles with debug information and writes a `-debug` package: unless the
  * recipe or the system target says `debug: false`; never for a `toolchain: true` recipe (a

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { withFileLock } from '../util/lock';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 import { readBody, readTar, skipBody, type TarBody } from './tar-input';
 
 /**

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { pack as tarPack, type Header, type Pack } from 'tar-stream';
-import { sha256File } from '../sources/hash';
-import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName } from './layout';
+import { sha256File } from '../util/hash';
+import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName } from '../model/package-layout';
 import { mtreeText, type MtreeEntry } from './mtree';
 import { readBody, readTar, skipBody } from './tar-input';
 import { scanTree as scanFileTree, type TreeEntry as FileTreeEntry } from '../util/file-tree';
@@ -104,7 +104,7 @@ export interface WritePackageOptions {
 /** The newest SOURCE_DATE_EPOCH a ustar header written by tar-stream can carry (2038-01-19). */
 export const MAX_EPOCH = 2 ** 31 - 1;
 
-export { packageFileName } from './layout';
+export { packageFileName } from '../model/package-layout';
 
 /**
  * Writes a pacman package of the tree `pkgdir`, as makepkg's create_package does, reproducibly:

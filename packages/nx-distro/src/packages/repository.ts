@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { withFileLock } from '../util/lock';
 import { replaceFolder, stagingFolderFor } from '../util/replace-folder';
-import { sha256File } from '../sources/hash';
+import { sha256File } from '../util/hash';
 
 /**
  * A pacman repository per system target: a folder holding package files and the database

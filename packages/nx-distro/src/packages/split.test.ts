@@ -5,7 +5,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { InputError } from '../model/errors';
 import type { Recipe } from '../model/recipe.generated';
-import { splitPackageProblems, splitPackageSpecs, splitPackageTree } from './split';
+import { splitPackageProblems, splitPackageSpecs } from '../model/split-packages';
+import { splitPackageTree } from './split';
 
 const RECIPE: Recipe = { name: 'zlib', version: '1.3.1', release: 2, description: 'Compression library', license: ['Zlib'], homepage: 'https://zlib.net/' };
 

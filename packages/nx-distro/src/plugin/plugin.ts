@@ -20,12 +20,13 @@ import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstr
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
 import { RECIPE_FILE, readRecipe, type LoadedRecipe } from '../model/recipe';
-import { splitPackageSpecs } from '../packages/split';
+import { splitPackageSpecs } from '../model/split-packages';
 import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
-import { normalizeOptions, type NxDistroPluginOptions } from './options';
+import { normalizeOptions, type NxDistroPluginOptions } from '../model/plugin-options';
 import { requestedConfiguration } from './requested-configuration';
 import { writeRunReport } from '../run-report/report';
-import { RECIPE_TAG, SYSTEM_PROJECT, systemProject } from './system-project';
+import { RECIPE_TAG, systemProject } from './system-project';
+import { SYSTEM_PROJECT } from './system-tasks';
 import { buildrootInput, pluginInputs, recipeTargets, toolchainInput, type TargetContext } from './targets';
 
 /** Glob of recipe files: `recipes/<name>/recipe.yaml`, or one category level deeper. */

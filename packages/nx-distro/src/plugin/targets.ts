@@ -3,18 +3,16 @@ import path from 'node:path';
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
 import type { InputDefinition } from '@nx/devkit/internal';
 import { BUILD_TARGET, FETCH_TARGET, buildTargetName, nodeKey, parseDependencyRef } from '../model/dependency-ref';
-import { packageFolder } from '../packages/layout';
+import { packageFolder } from '../model/package-layout';
 import type { NodeDependencies } from '../model/graph';
 import type { LoadedRecipe } from '../model/recipe';
 import type { LoadedSystemTarget } from '../model/system-target';
 import { ABI_MANIFEST_FILE } from '../packages/abi-manifest';
-import type { NormalizedOptions } from './options';
+import { PLUGIN_DIR } from '../util/plugin-dir';
+import type { NormalizedOptions } from '../model/plugin-options';
 import { hostTools } from '../styles';
 import { snippetFile } from '../styles/snippets';
-import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT, TOOLCHAIN_DEPENDENCY, TOOLCHAIN_INPUT } from './system-project';
-
-/** Absolute folder of the plugin package (where package.json is). */
-export const PLUGIN_DIR = path.resolve(__dirname, '..', '..');
+import { BUILDROOT_DEPENDENCY, SYSTEM_TARGET_DEPENDENCY, SYSTEM_TARGET_INPUT, TOOLCHAIN_DEPENDENCY, TOOLCHAIN_INPUT } from './system-tasks';
 
 /** The values shared by every target of every recipe in one createNodes call. */
 export interface TargetContext {

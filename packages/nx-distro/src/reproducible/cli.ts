@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { normalizeOptions, type NxDistroPluginOptions } from '../plugin/options';
+import { readPluginOptions } from '../model/plugin-options';
 import { formatReport, readResults } from './report';
 
 /** Usage of `nx-distro reproducibility`. */
@@ -8,15 +7,6 @@ export const REPRODUCIBILITY_USAGE = `nx-distro reproducibility [SYSTEM_TARGET..
   Summarises the reproducibility checks run in this workspace (nx run-many -t reproduce
   reproduce-native -c SYSTEM_TARGET): per system target and check, each recipe's status and the
   share of compared recipes whose two packages are byte-identical. Exit 1 when one differs.`;
-
-/** The plugin's options from `<workspaceRoot>/nx.json` (defaults when it or the entry is missing); `nx-distro lint` reads them too. */
-export function pluginOptions(workspaceRoot: string): ReturnType<typeof normalizeOptions> {
-  const file = path.join(workspaceRoot, 'nx.json');
-  if (!existsSync(file)) return normalizeOptions(undefined);
-  const nxJson = JSON.parse(readFileSync(file, 'utf8')) as { plugins?: (string | { plugin: string; options?: NxDistroPluginOptions })[] };
-  const entry = nxJson.plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === 'nx-distro');
-  return normalizeOptions(typeof entry === 'object' ? entry.options : undefined);
-}
 
 /**
  * `nx-distro reproducibility [SYSTEM_TARGET...]`, run in the workspace root.
@@ -31,7 +21,7 @@ export function reproducibilityCommand(args: readonly string[], workspaceRoot = 
     console.error(`nx-distro reproducibility: ${bad}: not a system target name; fix: nx-distro reproducibility [SYSTEM_TARGET...], e.g. aarch64`);
     return 2;
   }
-  const { distDir, reproduceTargets } = pluginOptions(workspaceRoot);
+  const { distDir, reproduceTargets } = readPluginOptions(workspaceRoot);
   const summaries = readResults(path.join(workspaceRoot, distDir), args);
   if (!summaries.length) {
     const enable = reproduceTargets ? '' : ' (after setting the plugin option reproduceTargets to true in nx.json: it is false)';

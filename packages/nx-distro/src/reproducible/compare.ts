@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { pkgnameOfFile } from '../packages/layout';
-import { sha256File } from '../sources/hash';
+import { pkgnameOfFile } from '../model/package-layout';
+import { sha256File } from '../util/hash';
 
 /**
  * Which second build a reproducibility check compares the package with:

@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { escapeControls, InputError, quote } from '../model/errors';
 import type { Source } from '../model/recipe.generated';
-import { distfileName, sourceUrls } from './distfile';
-import { sha256File, type Sha256 } from './hash';
+import { distfileName, sourceUrls } from '../model/distfile';
+import { sha256File, type Sha256 } from '../util/hash';
 import { aptCandidate, localSourcePath, mirrorCandidates, ProviderError, urlCandidate, type Candidate, type HttpSettings } from './providers';
 import type { DistfilesStore } from './store';
 

@@ -5,9 +5,9 @@ import { describeProblem, INPUT_FILE_FIX, readInputFile } from '../model/input-f
 import { escapeControls, InputError, quote } from '../model/errors';
 import type { LoadedRecipe } from '../model/recipe';
 import type { Source } from '../model/recipe.generated';
-import { distfileName } from './distfile';
+import { distfileName } from '../model/distfile';
 import { detectArchive, extractArchive } from './extract';
-import { distfileSha256 } from './hash';
+import { distfileSha256 } from '../util/hash';
 import { applyPatches } from './patch';
 
 /** A source file of a prepared tree that is not what the recipe says. */

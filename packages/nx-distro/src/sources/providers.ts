@@ -4,7 +4,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { sha256File, type Sha256 } from './hash';
+import { sha256File, type Sha256 } from '../util/hash';
 
 /**
  * One place a distfile may come from. `retrieve` writes the candidate bytes to `tempFile`; the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError } from '../model/errors';
-import { normalizeOptions } from '../plugin/options';
+import { normalizeOptions } from '../model/plugin-options';
 import { fetchSetup } from './settings';
 
 describe('fetchSetup', () => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InputError } from '../model/errors';
-import type { NormalizedOptions } from '../plugin/options';
+import type { NormalizedOptions } from '../model/plugin-options';
 import type { FetchSettings } from './fetch';
 import { DistfilesStore, distfilesRoot } from './store';
 

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { withFileLock } from '../util/lock';
-import { sha256File, type Sha256 } from './hash';
+import { sha256File, type Sha256 } from '../util/hash';
 
 /**
  * The distfiles store: a content-addressed folder of verified source files shared by every

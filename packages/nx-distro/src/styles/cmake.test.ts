@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildTriplet, crossPrefix, SANDBOX } from '../build/environment';
+import { buildTriplet, crossPrefix } from '../build/environment';
+import { SANDBOX } from '../sandbox/layout';
 import { recipe } from '../testing/recipes';
 import { STYLE_FILES_DIR } from './args';
 import { cmake, CMAKE_TOOLCHAIN_FILE, CMAKE_TOOLCHAIN_SCRIPT } from './cmake';

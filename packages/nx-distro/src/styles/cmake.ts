@@ -1,6 +1,6 @@
 import type { Recipe } from '../model/recipe.generated';
 import { BUILD_DIR, STYLE_FILES_DIR, withArgs } from './args';
-import type { StyleSteps } from './index';
+import type { StyleSteps } from './style';
 import { machineCase } from './machines';
 
 /** Where the configure step writes the toolchain file, relative to the build sub-folder. */

@@ -1,6 +1,6 @@
 import type { Recipe } from '../model/recipe.generated';
 import { withArgs } from './args';
-import type { StyleSteps } from './index';
+import type { StyleSteps } from './style';
 
 /**
  * `./configure`'s arguments of the `gnu-configure` style, before the recipe's `configure_args`.

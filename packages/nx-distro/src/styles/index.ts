@@ -1,18 +1,10 @@
-import type { Recipe, Stage, Steps } from '../model/recipe.generated';
+import type { Recipe, Stage } from '../model/recipe.generated';
 import { cmake } from './cmake';
 import { gnuConfigure } from './gnu-configure';
 import { make } from './make';
 import { meson } from './meson';
 import type { readSnippets } from './snippets';
-
-/** Shell text for each phase a style supplies; a phase it leaves out does nothing. */
-export type StyleSteps = Readonly<Steps>;
-
-/**
- * A build style (cports' build_style): the phases it supplies for a recipe, from the recipe's
- * style options (`configure_args`, `cmake_args`, `autoreconf`, ...).
- */
-export type Style = (recipe: Recipe) => StyleSteps;
+import type { Style } from './style';
 
 /** The build phases, in the order they run. */
 export const PHASES = ['prepare', 'configure', 'build', 'check', 'install'] as const;

@@ -41,3 +41,9 @@ export function machineCase(style: string, pick: (m: MachineNames) => Record<str
     'esac',
   ].join('\n');
 }
+
+/**
+ * Flags for programs compiled for the build machine (a `toolchain: true` recipe's own code): no
+ * target arch flags, which the build machine's compiler may not even accept.
+ */
+export const BUILD_MACHINE_CFLAGS = '-O2 -pipe';

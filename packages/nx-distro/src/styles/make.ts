@@ -1,6 +1,6 @@
 import type { Recipe } from '../model/recipe.generated';
 import { withArgs } from './args';
-import type { StyleSteps } from './index';
+import type { StyleSteps } from './style';
 
 /**
  * `make`: a plain Makefile; the toolchain and flags are passed on make's command line, the

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crossPrefix, SANDBOX } from '../build/environment';
+import { crossPrefix } from '../build/environment';
+import { SANDBOX } from '../sandbox/layout';
 import { recipe } from '../testing/recipes';
 import { MACHINES } from './machines';
 import { meson, MESON_CROSS_FILE, MESON_FILES_SCRIPT, MESON_NATIVE_FILE } from './meson';

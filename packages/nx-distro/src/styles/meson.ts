@@ -1,7 +1,8 @@
 import type { Recipe } from '../model/recipe.generated';
-import { BUILD_MACHINE_CFLAGS, SANDBOX } from '../build/environment';
+import { SANDBOX } from '../sandbox/layout';
+import { BUILD_MACHINE_CFLAGS } from './machines';
 import { BUILD_DIR, STYLE_FILES_DIR, withArgs } from './args';
-import type { StyleSteps } from './index';
+import type { StyleSteps } from './style';
 import { machineCase } from './machines';
 
 /** Meson's cross file (the host machine), relative to the build sub-folder. */

@@ -1,5 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { buildRecipe } from '../../build/build-recipe';
+import { slurmPlacement } from '../../cluster/build-job';
+import { buildWorkspaceOf } from '../context';
 import type { CrossExecutorOptions } from './schema';
 
 /**
@@ -11,5 +13,5 @@ import type { CrossExecutorOptions } from './schema';
  * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
  */
 export default async function crossExecutor(options: CrossExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  return buildRecipe(options, context, 'cross');
+  return buildRecipe(options, buildWorkspaceOf(context), 'cross', undefined, slurmPlacement(options, context, 'cross'));
 }

@@ -9,7 +9,7 @@ import { loadTargetNamed } from '../../model/system-target';
 import { InputError } from '../../model/errors';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
 import { pluginOptionsOf } from '../context';
-import { findPackages } from '../repository/executor';
+import { findPackages } from '../../packages/built-packages';
 import type { ImageExecutorOptions } from './schema';
 
 const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;

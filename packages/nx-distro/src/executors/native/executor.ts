@@ -1,5 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { buildRecipe } from '../../build/build-recipe';
+import { slurmPlacement } from '../../cluster/build-job';
+import { buildWorkspaceOf } from '../context';
 import type { NativeExecutorOptions } from './schema';
 
 /**
@@ -13,5 +15,5 @@ import type { NativeExecutorOptions } from './schema';
  * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
  */
 export default async function nativeExecutor(options: NativeExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  return buildRecipe(options, context, 'native');
+  return buildRecipe(options, buildWorkspaceOf(context), 'native', undefined, slurmPlacement(options, context, 'native'));
 }

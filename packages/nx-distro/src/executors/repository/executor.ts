@@ -1,82 +1,11 @@
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { InputError, InputErrors } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
-import { readPackageInfo } from '../../packages/pacman-package';
+import { findPackages, PackagesProblem } from '../../packages/built-packages';
 import { writeRepository } from '../../packages/repository';
 import { pluginOptionsOf } from '../context';
 import type { RepositoryExecutorOptions } from './schema';
-
-/** The packages folder holds something the repository cannot be made of; `message` says what and how to fix it. */
-class PackagesProblem extends Error {}
-
-/** One package found for the repository. */
-export interface FoundPackage {
-  /** Absolute path of the package file. */
-  readonly file: string;
-  /** Workspace-relative path, for messages. */
-  readonly rel: string;
-  /** `pkgname` from its `.PKGINFO`. */
-  readonly name: string;
-  /** `pkgver` (`<pkgver>-<pkgrel>`) from its `.PKGINFO`. */
-  readonly version: string;
-  /** `arch` from its `.PKGINFO`. */
-  readonly arch: string;
-}
-
-/**
- * Every package built for a system target: the `*.pkg.tar.zst` files directly in each folder
- * `<packagesDir>/<name>/`, sorted by path. Skipped: names starting with `.` (staging folders
- * and temporary files of writers at work) and stage folders (`<name>@<stage>/`: a stage's
- * package is a reduced build that only exists to break a build loop, and carries the same
- * package name as the final one).
- * @param packagesDir absolute `<distDir>/<systemTarget>/packages` (may be missing: no package)
- * @param root absolute workspace root, for the relative paths in messages
- * @param arch the system target's pacman arch: every package must be for it or `any`
- * @returns the packages with their `.PKGINFO` name, version and arch
- * @throws PackagesProblem when a file is not a readable package, is for another arch, or two
- *   files carry the same package name
- */
-export async function findPackages(packagesDir: string, root: string, arch: string): Promise<FoundPackage[]> {
-  let folders: string[];
-  try {
-    folders = readdirSync(packagesDir, { withFileTypes: true })
-      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !d.name.includes('@'))
-      .map((d) => d.name)
-      .sort();
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const found: FoundPackage[] = [];
-  const byName = new Map<string, FoundPackage>();
-  for (const folder of folders) {
-    const dir = path.join(packagesDir, folder);
-    const files = readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isFile() && !d.name.startsWith('.') && d.name.endsWith('.pkg.tar.zst'))
-      .map((d) => d.name)
-      .sort();
-    for (const name of files) {
-      const file = path.join(dir, name);
-      const rel = path.relative(root, file);
-      let info: Record<string, string[]>;
-      try {
-        info = await readPackageInfo(file);
-      } catch (e) {
-        throw new PackagesProblem(`${rel}: not a readable package (${(e as Error).message.split('\n')[0]}); rebuild it or remove it`);
-      }
-      const pkg: FoundPackage = { file, rel, name: info.pkgname?.[0] ?? '', version: info.pkgver?.[0] ?? '', arch: info.arch?.[0] ?? '' };
-      if (!pkg.name || !pkg.version) throw new PackagesProblem(`${rel}: its .PKGINFO has no pkgname or pkgver; rebuild it or remove it`);
-      if (pkg.arch !== arch && pkg.arch !== 'any') throw new PackagesProblem(`${rel}: built for arch ${pkg.arch || '(none)'}, not ${arch}; rebuild it or remove it`);
-      const other = byName.get(pkg.name);
-      if (other) throw new PackagesProblem(`${rel}: package ${pkg.name} also comes from ${other.rel}; a repository holds one version of each package: remove the stale one`);
-      byName.set(pkg.name, pkg);
-      found.push(pkg);
-    }
-  }
-  return found;
-}
 
 /**
  * `nx-distro:repository`: the system target's pacman repository, so a machine installs the

@@ -6,10 +6,10 @@ import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } fro
 import { InputError } from '../../model/errors';
 import { readRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
-import { packageFolder } from '../../packages/layout';
+import { packageFolder } from '../../model/package-layout';
 import { readPackageInfo } from '../../packages/pacman-package';
 import { builtPackages, comparePackages, compareSplitPackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
-import { failOnInputError, pluginOptionsOf, recipeFileOf } from '../context';
+import { buildWorkspaceOf, failOnInputError, pluginOptionsOf, recipeFileOf } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
 
 /** Seconds in a day. */
@@ -85,7 +85,7 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
     }
 
     logger.info(`${recipe.name}: second build for ${loadedTarget.name} (${options.check}): ${variations.join('; ')}`);
-    const built = await buildRecipe({ recipe: recipeFile, systemTarget: loadedTarget.name }, context, secondMode, variation);
+    const built = await buildRecipe({ recipe: recipeFile, systemTarget: loadedTarget.name }, buildWorkspaceOf(context), secondMode, variation);
     if (!built.success) {
       logger.error(`${recipe.name}: the second build (${options.check}) failed for ${loadedTarget.name}; nothing compared`);
       return { success: false };

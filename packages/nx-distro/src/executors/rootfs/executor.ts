@@ -6,12 +6,12 @@ import { assembleRootfs, ROOTFS_MANIFEST, ROOTFS_TARBALL } from '../../image/roo
 import { imageSettings } from '../../image/target';
 import { RECIPE_FILE, readRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
-import { splitPackageSpecs } from '../../packages/split';
+import { splitPackageSpecs } from '../../model/split-packages';
 import { reportFailure } from '../../image/report';
 import { RUNTIME_PACKAGE } from '../../packages/toolchain-runtime';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
 import { pluginOptionsOf } from '../context';
-import { findPackages } from '../repository/executor';
+import { findPackages } from '../../packages/built-packages';
 import type { RootfsExecutorOptions } from './schema';
 
 /**

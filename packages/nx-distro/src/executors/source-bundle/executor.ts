@@ -8,8 +8,8 @@ import { InputError, InputErrors } from '../../model/errors';
 import { buildRecipeGraph } from '../../model/graph';
 import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
 import { loadTargetNamed } from '../../model/system-target';
-import { distfileName } from '../../sources/distfile';
-import { distfileSha256 } from '../../sources/hash';
+import { distfileName } from '../../model/distfile';
+import { distfileSha256 } from '../../util/hash';
 import { failOnInputError, pluginOptionsOf } from '../context';
 import type { SourceBundleExecutorOptions } from './schema';
 

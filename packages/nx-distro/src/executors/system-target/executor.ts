@@ -3,7 +3,7 @@ import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { loadTargetNamed } from '../../model/system-target';
 import { SYSTEM_TARGET_IDENTITY_FILE, systemTargetIdentity } from '../../model/system-target-identity';
-import { PLUGIN_DIR } from '../../plugin/targets';
+import { PLUGIN_DIR } from '../../util/plugin-dir';
 import { failOnInputError, pluginOptionsOf } from '../context';
 import type { SystemTargetExecutorOptions } from './schema';
 

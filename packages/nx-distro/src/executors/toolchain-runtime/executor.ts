@@ -7,7 +7,7 @@ import { loadTargetNamed } from '../../model/system-target';
 import { writePackage } from '../../packages/pacman-package';
 import { DEV_PACKAGE, probeToolchainDev, stageToolchainDev } from '../../packages/toolchain-dev';
 import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime, ToolchainError } from '../../packages/toolchain-runtime';
-import { sha256File } from '../../sources/hash';
+import { sha256File } from '../../util/hash';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
 import { pluginOptionsOf } from '../context';
 import type { ToolchainRuntimeExecutorOptions } from './schema';

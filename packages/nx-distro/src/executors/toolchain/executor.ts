@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { dependencyPackage } from '../../build/dependencies';
+import { dependencyPackage } from '../../packages/built-packages';
 import { InputError } from '../../model/errors';
 import { loadTargetNamed } from '../../model/system-target';
-import { TOOLCHAIN_FILE } from '../../plugin/system-project';
-import { sha256File } from '../../sources/hash';
+import { TOOLCHAIN_FILE } from '../../model/package-layout';
+import { sha256File } from '../../util/hash';
 import { failOnInputError, pluginOptionsOf } from '../context';
 import type { ToolchainExecutorOptions } from './schema';
 

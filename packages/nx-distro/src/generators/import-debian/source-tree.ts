@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { execa } from 'execa';
 import { DebianPackageError, downloadSource, listFiles, type SourceRecord } from '../../debian/apt';
 import { extractArchive } from '../../sources/extract';
-import { sha256File } from '../../sources/hash';
+import { sha256File } from '../../util/hash';
 import { describeProblem, readInputFile } from '../../model/input-file';
 
 /** One upstream tarball of the source package. */

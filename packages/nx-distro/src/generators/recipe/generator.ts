@@ -10,7 +10,7 @@ import { InputErrors } from '../../model/errors';
 import { RECIPE_FILE, loadRecipe, type Recipe } from '../../model/recipe';
 import recipeSchema from '../../model/recipe.schema.json';
 import { extractArchive } from '../../sources/extract';
-import { sha256File } from '../../sources/hash';
+import { sha256File } from '../../util/hash';
 import { ProviderError, urlCandidate } from '../../sources/providers';
 import { guessStyle } from '../import-debian/style';
 import type { RecipeGeneratorOptions } from './schema';

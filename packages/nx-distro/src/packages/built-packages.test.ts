@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { writePackage, type BuildInfo } from '../../packages/pacman-package';
-import { findPackages } from './executor';
+import { writePackage, type BuildInfo } from './pacman-package';
+import { findPackages } from './built-packages';
 
 const EPOCH = 1700000000;
 const BI: BuildInfo = { pkgbuildSha256: 'ef'.repeat(32), builddir: '/build', startdir: '/build', buildenv: [], options: [], installed: [], buildtoolver: '0.1.0' };

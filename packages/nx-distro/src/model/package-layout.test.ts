@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName, pkgnameOfFile } from './layout';
-import { validateMeta, type PackageMeta } from './pacman-package';
+import { MAX_PACKAGE_FILE_NAME_BYTES, packageFileName, packageTempName, pkgnameOfFile } from './package-layout';
+import { validateMeta, type PackageMeta } from '../packages/pacman-package';
 
 describe('package file names', () => {
   it('leave room for the temporary name within NAME_MAX (255 bytes)', () => {

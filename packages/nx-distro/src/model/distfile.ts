@@ -1,4 +1,4 @@
-import type { Source } from '../model/recipe.generated';
+import type { Source } from './recipe.generated';
 
 /**
  * The URLs of one `sources` entry, in the order they are tried: `url`, or every `urls` entry.

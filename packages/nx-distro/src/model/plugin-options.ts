@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
 /**
  * Options of the nx-distro plugin, set in nx.json:
  * `{ "plugin": "nx-distro", "options": { "defaultSystemTarget": "x86_64" } }`.
@@ -64,6 +67,34 @@ export function normalizeOptions(options: NxDistroPluginOptions | undefined): No
     reproduceTargets: options?.reproduceTargets ?? true,
     runReport: options?.runReport ?? true,
   };
+}
+
+/** The plugin's name in nx.json's `plugins` (a string entry, or an object entry's `plugin`). */
+export const PLUGIN_NAME = 'nx-distro';
+
+/**
+ * The options of the nx-distro entry among nx.json's `plugins` as written there (no defaults
+ * filled in).
+ * @param plugins nx.json's `plugins` array (entries are a plugin name, or `{ plugin, options }`)
+ * @returns the entry's `options` object; undefined when there is no entry, or it is a bare name
+ */
+export function pluginEntryOptions(plugins: readonly (string | { plugin: string; options?: unknown })[] | undefined): object | undefined {
+  const entry = plugins?.find((p) => (typeof p === 'string' ? p : p.plugin) === PLUGIN_NAME);
+  return typeof entry === 'object' ? (entry.options as object | undefined) : undefined;
+}
+
+/**
+ * The plugin's options read from `<workspaceRoot>/nx.json`, defaults filled in (all defaults when
+ * the file or the entry is missing): what the commands outside Nx read (`nx-distro lint`,
+ * `nx-distro reproducibility`, a Slurm job).
+ * @param workspaceRoot absolute workspace root
+ * @throws SyntaxError when nx.json is not JSON
+ */
+export function readPluginOptions(workspaceRoot: string): NormalizedOptions {
+  const file = path.join(workspaceRoot, 'nx.json');
+  if (!existsSync(file)) return normalizeOptions(undefined);
+  const nxJson = JSON.parse(readFileSync(file, 'utf8')) as { plugins?: (string | { plugin: string; options?: unknown })[] };
+  return normalizeOptions(pluginEntryOptions(nxJson.plugins) as NxDistroPluginOptions | undefined);
 }
 
 function stripSlashes(p: string): string {

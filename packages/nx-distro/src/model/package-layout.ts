@@ -60,3 +60,11 @@ export const BUILD_MACHINE_PACKAGES_DIR = 'build-machine';
 export function packageFolder(systemTarget: string, nodeKey: string, toolchain: boolean | undefined): [string, string, string] {
   return [systemTarget, toolchain ? BUILD_MACHINE_PACKAGES_DIR : TARGET_PACKAGES_DIR, nodeKey];
 }
+
+/** The name of a recipe's debug package: `<name>-debug` (Arch's and Alpine's `-dbg` convention, Arch's spelling). */
+export function debugPackageName(name: string): string {
+  return `${name}-debug`;
+}
+
+/** What `system:toolchain` writes: `<distDir>/<systemTarget>/toolchain/toolchain.json`. */
+export const TOOLCHAIN_FILE = 'toolchain.json';
