@@ -1,0 +1,90 @@
+// The import direction of packages/nx-distro/src (.dependency-cruiser.cjs): the plugin's own
+// modules keep it, and each rule of it refuses a module that breaks it.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
+import { REPO_ROOT } from './helpers/workspace';
+
+const CONFIG = path.join(REPO_ROOT, '.dependency-cruiser.cjs');
+const DEPCRUISE = path.join(REPO_ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
+
+interface Violation {
+  rule: { name: string };
+  from: string;
+  to: string;
+}
+
+/** dependency-cruiser's violations of the repository's rules over `dir`, run with `cwd` as the root its paths are relative to. */
+async function violations(cwd: string, dir: string): Promise<Violation[]> {
+  const r = await execa(process.execPath, [DEPCRUISE, dir, '--config', CONFIG, '--output-type', 'json'], { cwd, reject: false });
+  // Exit status: the number of error-severity violations; the JSON report is on stdout either way.
+  assert.ok(r.stdout.startsWith('{'), `dependency-cruiser gave no report (exit ${r.exitCode}): ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as { summary: { violations: Violation[] } };
+  return report.summary.violations;
+}
+
+describe('import direction (.dependency-cruiser.cjs)', () => {
+  it('holds for every module of the plugin', async () => {
+    const found = await violations(REPO_ROOT, 'packages/nx-distro/src');
+    assert.deepEqual(found.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`), []);
+  });
+
+  describe('refuses', () => {
+    let ws: string;
+    let found: Violation[];
+    const write = (rel: string, text: string) => {
+      const file = path.join(ws, 'packages/nx-distro/src', rel);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    };
+    before(async () => {
+      ws = mkdtempSync(path.join(tmpdir(), 'nx-distro-layers-'));
+      writeFileSync(path.join(ws, 'tsconfig.base.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', moduleResolution: 'node', strict: true } }));
+      // Allowed: a lower layer, the same folder, a test reaching up, an executor's own preamble.
+      write('util/hash.ts', 'export const h = 1;\n');
+      write('model/recipe.ts', "import { h } from '../util/hash';\nexport const r = h;\n");
+      write('model/recipe.test.ts', "import { p } from '../plugin/plugin';\nexport const t = p;\n");
+      write('executors/context.ts', 'export const c = 1;\n');
+      write('executors/cross/executor.ts', "import { c } from '../context';\nimport { r } from '../../model/recipe';\nexport default c + r;\n");
+      // Refused, one of each rule:
+      write('plugin/plugin.ts', "import { r } from '../model/recipe';\nexport const p = r;\n");
+      write('model/graph.ts', "import { p } from '../plugin/plugin';\nexport const g = p;\n"); // layer-model
+      write('sources/fetch.ts', "import { b } from '../build/build-recipe';\nexport const f = b;\n"); // layer-services
+      write('build/build-recipe.ts', "import { j } from '../cluster/build-job';\nexport const b = j;\n"); // layer-pipeline
+      write('cluster/build-job.ts', 'export const j = 1;\n');
+      write('util/a.ts', "import { b } from './b';\nexport const a = 1;\nexport const x = b;\n"); // no-circular
+      write('util/b.ts', "import { a } from './a';\nexport const b = a;\n");
+      write('build/rescue.ts', "import { s } from './shell-cli';\nexport const q = s;\n"); // entries-not-imported
+      write('build/shell-cli.ts', 'export const s = 1;\n');
+      write('executors/image/executor.ts', "import x from '../cross/executor';\nexport default x;\n"); // executors-apart
+      write('generators/recipe/generator.ts', "import { p } from '../../plugin/plugin';\nexport const gen = p;\n"); // plugin-and-generators-apart
+      write('testing/host.ts', 'export const th = 1;\n');
+      write('image/rootfs.ts', "import { th } from '../testing/host';\nexport const rf = th;\n"); // test-helpers-only-in-tests
+      found = await violations(ws, 'packages/nx-distro/src');
+    });
+    after(() => rmSync(ws, { recursive: true, force: true }));
+
+    const refused = (rule: string, from: string, to: string) => {
+      const src = 'packages/nx-distro/src/';
+      assert.ok(
+        found.some((v) => v.rule.name === rule && v.from === src + from && v.to === src + to),
+        `${rule}: ${from} -> ${to} not among: ${found.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`).join('; ')}`,
+      );
+    };
+    it('a model module importing the plugin', () => refused('layer-model', 'model/graph.ts', 'plugin/plugin.ts'));
+    it('a service importing the pipeline', () => refused('layer-services', 'sources/fetch.ts', 'build/build-recipe.ts'));
+    it('the pipeline importing the cluster', () => refused('layer-pipeline', 'build/build-recipe.ts', 'cluster/build-job.ts'));
+    it('a circular import', () => refused('no-circular', 'util/a.ts', 'util/b.ts'));
+    it('a module importing a command', () => refused('entries-not-imported', 'build/rescue.ts', 'build/shell-cli.ts'));
+    it('an executor importing another executor', () => refused('executors-apart', 'executors/image/executor.ts', 'executors/cross/executor.ts'));
+    it('a generator importing the plugin', () => refused('plugin-and-generators-apart', 'generators/recipe/generator.ts', 'plugin/plugin.ts'));
+    it('a module importing a test helper', () => refused('test-helpers-only-in-tests', 'image/rootfs.ts', 'testing/host.ts'));
+    it('nothing that keeps the direction', () => {
+      const allowed = ['model/recipe.ts', 'model/recipe.test.ts', 'executors/cross/executor.ts', 'plugin/plugin.ts'];
+      assert.deepEqual(found.filter((v) => allowed.some((a) => v.from.endsWith(a))).map((v) => `${v.rule.name}: ${v.from} -> ${v.to}`), []);
+    });
+  });
+});
