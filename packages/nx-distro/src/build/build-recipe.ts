@@ -9,26 +9,22 @@ import { loadRecipeNamed, nodeDependencies } from './dependencies';
 import { bootstrapToolchain } from '../model/bootstrap-toolchain';
 import { sourceDateEpoch } from './source-date-epoch';
 import { writeRescueRecord, workFolder, type RescueRecord } from './rescue';
-import { LINT_PREFIX, PackagingFailed, packageBuild, type PackagingInput } from './package-build';
+import { LINT_PREFIX, packageBuild, type PackagingInput } from './package-build';
 import { runStep, STEP_UMASK, type PlannedStep } from './run-step';
 import { buildTargetName, parseDependencyRef } from '../model/dependency-ref';
-import { InputError, InputErrors } from '../model/errors';
+import { failureReport, InputError, ReportedError } from '../model/errors';
 import { readRecipe, recipeForArch, type Recipe } from '../model/recipe';
 import { loadTargetNamed, recipeSupportsArch, type LoadedSystemTarget } from '../model/system-target';
 import type { NormalizedOptions } from '../model/plugin-options';
 import { debugBuild, targetBinutils } from '../packages/debug-info';
-import { debugPackageName } from '../model/package-layout';
 import { extractedPackage, stageSysroot } from '../packages/package-store';
-import { packageFolder, pkgnameOfFile } from '../model/package-layout';
+import { debugPackageName, packageFolder, pkgnameOfFile } from '../model/package-layout';
 import { stripSpecialBits } from '../packages/package-lint';
 import { outsideIdentity, SANDBOX_HOST_ID, type SandboxBind } from '../sandbox/bwrap';
-import { ArchiveError } from '../sources/extract';
-import { PatchError } from '../sources/patch';
-import { prepareSources, SourceVerificationError } from '../sources/prepare';
+import { prepareSources } from '../sources/prepare';
 import { hostTools, PHASES, resolveSteps } from '../styles';
 import { missingBuildrootPackages, missingHostPackages } from './host-tools';
 import { readSnippets } from '../styles/snippets';
-import { diskFullMessage, isDiskFull } from '../util/disk-full';
 
 /** Options shared by the `nx-distro:cross` and `nx-distro:native` executors (their schema.json). */
 export interface BuildExecutorOptions {
@@ -94,7 +90,7 @@ export { LINT_PREFIX };
 const LOG_TAIL_LINES = 40;
 
 /** A build step that failed; `message` names the step, the exit status and the log. */
-class StepFailed extends Error {}
+class StepFailed extends ReportedError {}
 
 /**
  * The workspace a build runs in, as plain values: what an Nx executor's context gives
@@ -423,15 +419,11 @@ export async function buildRecipe(options: BuildExecutorOptions, workspace: Buil
     await packageBuild(packaging);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors || e instanceof ArchiveError || e instanceof PatchError || e instanceof SourceVerificationError || e instanceof StepFailed || e instanceof PackagingFailed) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    if (isDiskFull(e)) {
-      logger.error(diskFullMessage(subject, writing.length ? writing : ['the workspace'], e));
-      return { success: false };
-    }
-    throw e;
+    // A user's mistake, a failing step or a full file system: one logged line; anything else is a bug.
+    const report = failureReport(e, subject, writing);
+    if (report === undefined) throw e;
+    logger.error(report);
+    return { success: false };
   } finally {
     let stripped = 0;
     for (const dir of writtenBySteps) stripped += await stripSpecialBits(dir);

@@ -5,7 +5,7 @@ import { buildMachineArch } from '../host/binfmt';
 import { lintBuild } from '../lint/build-lint';
 import { formatFinding, type LintPolicy } from '../lint/lint';
 import { parseDependencyRef } from '../model/dependency-ref';
-import { InputError, InputErrors } from '../model/errors';
+import { InputError, InputErrors, ReportedError } from '../model/errors';
 import { buildSpec } from '../model/recipe';
 import type { Recipe } from '../model/recipe.generated';
 import type { SystemTarget } from '../model/target.generated';
@@ -74,7 +74,7 @@ export interface PackagingInput {
 }
 
 /** A problem of the installed tree that is the build's, not the recipe file's (nothing installed, lint errors); `message` says it and the fix. */
-export class PackagingFailed extends Error {}
+export class PackagingFailed extends ReportedError {}
 
 /**
  * The passes after the `install` step, in this order (makepkg's tidy and package functions,

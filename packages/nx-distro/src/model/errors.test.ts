@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeControls, fieldKey, InputError, quote } from './errors';
+import { escapeControls, failureReport, fieldKey, InputError, InputErrors, quote, ReportedError } from './errors';
 
 describe('quote', () => {
   it('shows a plain value in double quotes', () => {
@@ -50,3 +50,25 @@ describe('InputError', () => {
     assert.equal(escapeControls(e.message), e.message);
   });
 });
+
+describe('failureReport', () => {
+  it('reports an input error, several, and a reported failure by their messages', () => {
+    const one = new InputError('recipes/zlib/recipe.yaml', 'version', 'missing', 'add `version:`');
+    assert.equal(failureReport(one, 'zlib', []), 'recipes/zlib/recipe.yaml: version: missing; add `version:`');
+    assert.equal(failureReport(new InputErrors([one, one]), 'zlib', []), `${one.message}\n${one.message}`);
+    class Refused extends ReportedError {}
+    assert.equal(failureReport(new Refused('zlib: step build failed (exit 2)'), 'zlib', []), 'zlib: step build failed (exit 2)');
+  });
+
+  it('reports a full file system with the subject and the folders written, a child program\'s text too', () => {
+    const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC' });
+    assert.equal(failureReport(enospc, 'zlib', ['tmp/build/aarch64/zlib']), "zlib: no space left on the device (ENOSPC: no space left on device, write); nothing was stored under a final name; fix: free space in the file system of tmp/build/aarch64/zlib (df -h shows it) and run the task again");
+    assert.match(failureReport(new Error('zstd: error 70 : Write error : cannot write block : No space left on device'), 'image', [])!, /^image: no space left on the device \(.*\); .*file system of the workspace /);
+  });
+
+  it('gives nothing for a bug (any other error), which the caller rethrows', () => {
+    assert.equal(failureReport(new TypeError("Cannot read properties of undefined (reading 'name')"), 'zlib', []), undefined);
+    assert.equal(failureReport('a string', 'zlib', []), undefined);
+  });
+});
+

@@ -1,3 +1,5 @@
+import { diskFullMessage, isDiskFull } from '../util/disk-full';
+
 /**
  * Characters that would let a value echoed in a message change how the terminal or log shows it:
  * C0 and C1 control characters and DEL (line feeds, carriage returns, ANSI escape sequences,
@@ -106,4 +108,28 @@ export class InputErrors extends Error {
     this.name = 'InputErrors';
     this.errors = errors;
   }
+}
+
+/**
+ * A failure a user can act on whose `message` is already the whole report: what failed, the file
+ * or tool, and the fix (a download or checksum that failed, an archive or patch refused, a build
+ * step that failed, a missing toolchain, a packages folder a repository cannot be made of). Logged
+ * as it is, never with a stack trace ({@link failureReport}). A mistake in an input file is an
+ * {@link InputError} instead.
+ */
+export class ReportedError extends Error {}
+
+/**
+ * How a task reports an error that is not a bug, the one rule every executor and the build
+ * pipeline share: an {@link InputError}, {@link InputErrors} or {@link ReportedError} by its
+ * message; a full file system (`isDiskFull`) by `diskFullMessage(subject, writing)`.
+ * @param subject the task's subject for a full disk (`zlib`, `zlib@stage1`, `system-target`)
+ * @param writing the folders the task was writing (workspace-relative), named in the disk-full fix
+ * @returns the message to log (one line, or one line per input error); undefined for any other
+ *   error: a bug, which the caller rethrows so that Nx prints it with its stack
+ */
+export function failureReport(e: unknown, subject: string, writing: readonly string[]): string | undefined {
+  if (e instanceof InputError || e instanceof InputErrors || e instanceof ReportedError) return e.message;
+  if (isDiskFull(e)) return diskFullMessage(subject, writing.length ? writing : ['the workspace'], e);
+  return undefined;
 }

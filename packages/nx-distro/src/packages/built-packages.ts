@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { ReportedError } from '../model/errors';
 import { debugPackageName, packageFolder, pkgnameOfFile } from '../model/package-layout';
 import { readPackageInfo } from './pacman-package';
 
@@ -10,7 +11,7 @@ import { readPackageInfo } from './pacman-package';
  */
 
 /** The packages folder holds something the repository cannot be made of; `message` says what and how to fix it. */
-export class PackagesProblem extends Error {}
+export class PackagesProblem extends ReportedError {}
 
 /** One package found for the repository. */
 export interface FoundPackage {

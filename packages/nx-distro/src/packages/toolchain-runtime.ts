@@ -2,6 +2,7 @@ import { promises as fs, mkdtempSync, readFileSync, realpathSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { ReportedError } from '../model/errors';
 import { readElf } from './elf';
 
 /**
@@ -64,7 +65,7 @@ export const RUNTIME_LIBRARIES: readonly RuntimeLibrarySpec[] = [
 const LOADER_DIRS = new Set(['/lib', '/lib64', '/lib32', '/libx32', '/usr/lib']);
 
 /** A problem with the toolchain on the build machine (missing, broken, not glibc): one line, no stack. */
-export class ToolchainError extends Error {
+export class ToolchainError extends ReportedError {
   constructor(message: string) {
     super(message);
     this.name = 'ToolchainError';

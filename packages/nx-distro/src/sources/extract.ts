@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { escapeControls, quote } from '../model/errors';
+import { escapeControls, quote, ReportedError } from '../model/errors';
 
 /**
  * Safe extraction of source tarballs (plain tar, or compressed with gzip, bzip2, xz or zstd).
@@ -62,7 +62,7 @@ export interface ExtractResult {
  * trace); names from the archive are {@link quote}d, and control characters are escaped in all
  * of it, so nothing in an archive can break the line or send an escape sequence.
  */
-export class ArchiveError extends Error {
+export class ArchiveError extends ReportedError {
   /** The archive path as given to {@link extractArchive} / {@link detectArchive}. */
   readonly archive: string;
   /** The entry's name as written in the archive (before `strip`), when one entry is at fault. */

@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { escapeControls, InputError, quote } from '../model/errors';
+import { escapeControls, InputError, quote, ReportedError } from '../model/errors';
 import type { Source } from '../model/recipe.generated';
 import { distfileName, sourceUrls } from '../model/distfile';
 import { sha256File, type Sha256 } from '../util/hash';
@@ -62,7 +62,7 @@ export interface FetchOutcome {
  * `sources` entry, the file and, for a checksum mismatch, the expected and (for a download) the
  * actual sum.
  */
-export class FetchError extends Error {
+export class FetchError extends ReportedError {
   constructor(message: string) {
     super(escapeControls(message));
     this.name = 'FetchError';

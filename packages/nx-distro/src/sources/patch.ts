@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { escapeControls } from '../model/errors';
+import { escapeControls, ReportedError } from '../model/errors';
 
 /** One patch to apply: the recipe's `patches[index]` entry, read. */
 export interface PatchRequest {
@@ -20,7 +20,7 @@ export interface PatchRequest {
  * patch is the recipe's text: control characters are escaped in all of it (line breaks and
  * tabs of the hunks kept), so it sends no escape sequence to a terminal or log.
  */
-export class PatchError extends Error {
+export class PatchError extends ReportedError {
   constructor(
     message: string,
     readonly patchName: string,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeProblem, INPUT_FILE_FIX, readInputFile } from '../model/input-file';
-import { escapeControls, InputError, quote } from '../model/errors';
+import { escapeControls, InputError, quote, ReportedError } from '../model/errors';
 import type { LoadedRecipe } from '../model/recipe';
 import type { Source } from '../model/recipe.generated';
 import { distfileName } from '../model/distfile';
@@ -11,7 +11,7 @@ import { distfileSha256 } from '../util/hash';
 import { applyPatches } from './patch';
 
 /** A source file of a prepared tree that is not what the recipe says. */
-export class SourceVerificationError extends Error {
+export class SourceVerificationError extends ReportedError {
   constructor(message: string) {
     super(escapeControls(message));
     this.name = 'SourceVerificationError';

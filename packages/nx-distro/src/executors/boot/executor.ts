@@ -6,11 +6,9 @@ import { checkConsole, unameMachine, type BootReport } from '../../image/boot-ch
 import { runQemu, type QemuRun } from '../../image/boot-run';
 import { readManifest, workspaceRel, type ImageManifest } from '../../image/manifest';
 import { BOOT_MODES, shellCommand, type BootMode } from '../../image/qemu';
-import { reportFailure } from '../../image/report';
 import { imageSettings } from '../../image/target';
-import { loadTargetNamed } from '../../model/system-target';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
-import { pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { BootExecutorOptions } from './schema';
 
 /** Lines of console shown when a boot fails. */
@@ -50,9 +48,7 @@ function verdict(run: QemuRun, report: BootReport, timeoutSeconds: number): stri
  */
 export default async function bootExecutor(options: BootExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const settings = imageSettings(loaded);
     const base = path.join(root, distDir, loaded.name);
     const imageDir = path.join(base, 'image');
@@ -95,7 +91,6 @@ export default async function bootExecutor(options: BootExecutorOptions, context
     }
     return { success: ok };
   } catch (e) {
-    reportFailure('boot', e);
-    return { success: false };
+    return taskFailed(e, 'boot', { otherErrors: 'log' });
   }
 }

@@ -5,8 +5,7 @@ import { buildrootSourcesList, hostAptSources, hostCodename } from '../../build/
 import { BUILDROOT_TARBALL, buildrootHostProblems, buildrootPackageList, makeBuildroot } from '../../build/buildroot';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { InputError, quote } from '../../model/errors';
-import { loadTargetNamed } from '../../model/system-target';
-import { failOnInputError, pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { BuildrootExecutorOptions } from './schema';
 
 /**
@@ -25,10 +24,8 @@ import type { BuildrootExecutorOptions } from './schema';
  *   never thrown
  */
 export default async function buildrootExecutor(options: BuildrootExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const root = context.root;
-  const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const spec = loaded.target.buildroot;
     if (!spec) {
       throw new InputError(loaded.file, 'buildroot', 'missing: this target has no build root, so nothing can be built natively for it', 'add `buildroot: { debian_arch: <Debian arch> }` if the build machine\'s Debian release ships that arch, or build the recipe by cross-compiling (remove `cross: false`)');
@@ -73,6 +70,6 @@ export default async function buildrootExecutor(options: BuildrootExecutorOption
     logger.info(`buildroot: wrote ${path.relative(root, path.join(outDir, BUILDROOT_TARBALL))} (${list.trim().split('\n').length} Debian packages, ${(size / 2 ** 20).toFixed(1)} MiB) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     return { success: true };
   } catch (e) {
-    return failOnInputError(e);
+    return taskFailed(e, 'buildroot');
   }
 }

@@ -4,8 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { execa } from 'execa';
 import { InputError } from '../../model/errors';
-import { loadTargetNamed } from '../../model/system-target';
-import { failOnInputError, pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { DebuginfodExecutorOptions } from './schema';
 
 /** debuginfod's archive scanner for pacman packages (`-Z EXT=CMD`: files ending in EXT are archives libarchive reads from CMD's output). */
@@ -43,9 +42,7 @@ export function scanProgress(metrics: string): { done: boolean; archives: number
  */
 export default async function debuginfodExecutor(options: DebuginfodExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const repo = path.join(root, distDir, loaded.name, 'repo');
     if (!existsSync(repo)) throw new InputError(loaded.file, 'package_sets', `no repository at ${path.relative(root, repo)}`, `run \`nx run system:build -c ${loaded.name}\` first`);
     const port = options.port ?? 8002;
@@ -87,6 +84,6 @@ export default async function debuginfodExecutor(options: DebuginfodExecutorOpti
     logger.error(`${loaded.name}: debuginfod exited (${r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`}) ${r.failed && r.exitCode === undefined ? `: ${r.shortMessage}; install it with tools/setup-host (Debian's debuginfod package)` : '(port in use? its message is above)'}`);
     return { success: false };
   } catch (e) {
-    return failOnInputError(e);
+    return taskFailed(e, 'debuginfod');
   }
 }

@@ -1,12 +1,10 @@
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { InputError, InputErrors } from '../../model/errors';
 import { readRecipe } from '../../model/recipe';
 import { publishDistfiles, type PublishedDistfile } from '../../sources/distfiles-output';
-import { distfileRequest, FetchError, fetchDistfile } from '../../sources/fetch';
+import { distfileRequest, fetchDistfile } from '../../sources/fetch';
 import { fetchSetup } from '../../sources/settings';
-import { diskFullMessage, isDiskFull } from '../../util/disk-full';
-import { pluginOptionsOf, recipeFileOf } from '../context';
+import { pluginOptionsOf, recipeFileOf, taskFailed } from '../context';
 import type { FetchExecutorOptions } from './schema';
 
 /**
@@ -39,14 +37,6 @@ export default async function fetchExecutor(options: FetchExecutorOptions, conte
     logger.info(`${recipe.name}: ${sources.length} source file(s) ready in ${pluginOptions.distDir}/sources/${recipe.name} (store ${store.root})`);
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors || e instanceof FetchError) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    if (isDiskFull(e)) {
-      logger.error(diskFullMessage(context.projectName ?? 'fetch', [storeRoot || 'the distfiles store', `${pluginOptions.distDir}/sources`], e));
-      return { success: false };
-    }
-    throw e;
+    return taskFailed(e, context.projectName ?? 'fetch', { writing: [storeRoot || 'the distfiles store', `${pluginOptions.distDir}/sources`] });
   }
 }

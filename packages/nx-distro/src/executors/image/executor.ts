@@ -3,12 +3,10 @@ import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { assembleImage, IMAGE_FILES } from '../../image/assemble-image';
-import { reportFailure } from '../../image/report';
 import { imageSettings } from '../../image/target';
-import { loadTargetNamed } from '../../model/system-target';
 import { InputError } from '../../model/errors';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
-import { pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import { findPackages } from '../../packages/built-packages';
 import type { ImageExecutorOptions } from './schema';
 
@@ -31,9 +29,7 @@ const MiB = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 export default async function imageExecutor(options: ImageExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const started = Date.now();
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { targetsDir, distDir }, loaded } = systemTargetOf(options, context);
     const settings = imageSettings(loaded);
     const base = path.join(root, distDir, loaded.name);
     const kernel = (await findPackages(path.join(base, 'packages'), root, loaded.target.arch)).find((p) => p.name === settings.kernel);
@@ -73,7 +69,6 @@ export default async function imageExecutor(options: ImageExecutorOptions, conte
       await fs.rm(work, { recursive: true, force: true });
     }
   } catch (e) {
-    reportFailure('image', e);
-    return { success: false };
+    return taskFailed(e, 'image', { otherErrors: 'log' });
   }
 }

@@ -1,10 +1,8 @@
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { InputError, InputErrors } from '../../model/errors';
-import { loadTargetNamed } from '../../model/system-target';
-import { findPackages, PackagesProblem } from '../../packages/built-packages';
+import { findPackages } from '../../packages/built-packages';
 import { writeRepository } from '../../packages/repository';
-import { pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { RepositoryExecutorOptions } from './schema';
 
 /**
@@ -30,9 +28,7 @@ import type { RepositoryExecutorOptions } from './schema';
  */
 export default async function repositoryExecutor(options: RepositoryExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const base = path.join(root, distDir, loaded.name);
     const repoDir = path.join(base, 'repo');
     const packages = await findPackages(path.join(base, 'packages'), root, loaded.target.arch);
@@ -45,10 +41,6 @@ export default async function repositoryExecutor(options: RepositoryExecutorOpti
     }
     return { success: true };
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors || e instanceof PackagesProblem) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return taskFailed(e, 'repository');
   }
 }

@@ -5,11 +5,10 @@ import { logger, type ExecutorContext } from '@nx/devkit';
 import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } from '../../build/build-recipe';
 import { InputError } from '../../model/errors';
 import { readRecipe } from '../../model/recipe';
-import { loadTargetNamed } from '../../model/system-target';
 import { packageFolder } from '../../model/package-layout';
 import { readPackageInfo } from '../../packages/pacman-package';
 import { builtPackages, comparePackages, compareSplitPackages, describePackage, writeResult, type ReproducibilityResult } from '../../reproducible/compare';
-import { buildWorkspaceOf, failOnInputError, pluginOptionsOf, recipeFileOf } from '../context';
+import { buildWorkspaceOf, recipeFileOf, systemTargetOf, taskFailed } from '../context';
 import type { ReproduceExecutorOptions } from './schema';
 
 /** Seconds in a day. */
@@ -36,10 +35,8 @@ export const DEFAULT_CLOCK_OFFSET_DAYS = 398;
  *   second build or a difference is logged, never thrown
  */
 export default async function reproduceExecutor(options: ReproduceExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const root = context.root;
-  const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const loadedTarget = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded: loadedTarget } = systemTargetOf(options, context);
     const recipeFile = options.recipe ?? recipeFileOf(context);
     const { recipe } = readRecipe(root, recipeFile);
     const checkDir = path.join(root, distDir, loadedTarget.name, 'reproduce', recipe.name, options.check);
@@ -116,6 +113,6 @@ export default async function reproduceExecutor(options: ReproduceExecutorOption
     logger.info(`${recipe.name}: ${result.status === 'reproducible' ? `reproducible for ${loadedTarget.name} (${options.check}): both builds wrote ${result.first!.sha256}${splits.length ? `, and the same ${splits.length} split package(s): ${splits.map((s) => s.package).join(', ')}` : ''}` : `no package for ${loadedTarget.name} from either build`}`);
     return { success: true };
   } catch (e) {
-    return failOnInputError(e);
+    return taskFailed(e, context.projectName ?? 'reproduce');
   }
 }

@@ -5,12 +5,10 @@ import { sourceDateEpoch } from '../../build/source-date-epoch';
 import { assembleRootfs, ROOTFS_MANIFEST, ROOTFS_TARBALL } from '../../image/rootfs';
 import { imageSettings } from '../../image/target';
 import { RECIPE_FILE, readRecipe } from '../../model/recipe';
-import { loadTargetNamed } from '../../model/system-target';
 import { splitPackageSpecs } from '../../model/split-packages';
-import { reportFailure } from '../../image/report';
 import { RUNTIME_PACKAGE } from '../../packages/toolchain-runtime';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
-import { pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import { findPackages } from '../../packages/built-packages';
 import type { RootfsExecutorOptions } from './schema';
 
@@ -27,15 +25,13 @@ import type { RootfsExecutorOptions } from './schema';
  * `<workspace>/tmp/image/<systemTarget>/rootfs/` (removed afterwards); the output folder is
  * written beside the final one and renamed into place. Needs root: pacman installs only as root.
  * @returns `{ success }`; a failure (unknown target, a set naming a package that was not built,
- *   a dependency nothing provides, pacman refusing) is logged as one line ({@link reportFailure})
+ *   a dependency nothing provides, pacman refusing) is logged as one line (`taskFailed`, executors/context.ts)
  *   and gives `{ success: false }`
  */
 export default async function rootfsExecutor(options: RootfsExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const started = Date.now();
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const t = loaded.target;
     const settings = t.image ? imageSettings(loaded) : undefined;
     const base = path.join(root, distDir, loaded.name);
@@ -78,8 +74,7 @@ export default async function rootfsExecutor(options: RootfsExecutorOptions, con
       await fs.rm(work, { recursive: true, force: true });
     }
   } catch (e) {
-    reportFailure('rootfs', e);
-    return { success: false };
+    return taskFailed(e, 'rootfs', { otherErrors: 'log' });
   }
 }
 

@@ -7,10 +7,9 @@ import { parseDependencyRef } from '../../model/dependency-ref';
 import { InputError, InputErrors } from '../../model/errors';
 import { buildRecipeGraph } from '../../model/graph';
 import { readRecipe, RECIPE_FILE, type LoadedRecipe } from '../../model/recipe';
-import { loadTargetNamed } from '../../model/system-target';
 import { distfileName } from '../../model/distfile';
 import { distfileSha256 } from '../../util/hash';
-import { failOnInputError, pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { SourceBundleExecutorOptions } from './schema';
 
 /**
@@ -27,10 +26,8 @@ import type { SourceBundleExecutorOptions } from './schema';
  *   recipe, is logged as one error
  */
 export default async function sourceBundleExecutor(options: SourceBundleExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const root = context.root;
-  const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const target = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { targetsDir, distDir }, loaded: target } = systemTargetOf(options, context);
 
     const recipes: LoadedRecipe[] = [];
     for (const p of Object.values(context.projectsConfigurations.projects)) {
@@ -91,6 +88,6 @@ export default async function sourceBundleExecutor(options: SourceBundleExecutor
     logger.info(`source-bundle: wrote ${path.relative(root, path.join(outDir, `${top}.tar.zst`))} (${order.length} builds: ${order.join(' ')}; ${sums.length} distfiles; ${(size / 2 ** 20).toFixed(1)} MiB)`);
     return { success: true };
   } catch (e) {
-    return failOnInputError(e);
+    return taskFailed(e, 'source-bundle');
   }
 }

@@ -1,10 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { loadTargetNamed } from '../../model/system-target';
 import { SYSTEM_TARGET_IDENTITY_FILE, systemTargetIdentity } from '../../model/system-target-identity';
 import { PLUGIN_DIR } from '../../util/plugin-dir';
-import { failOnInputError, pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { SystemTargetExecutorOptions } from './schema';
 
 /**
@@ -15,10 +14,8 @@ import type { SystemTargetExecutorOptions } from './schema';
  * @returns `{ success }`; a bad target file is logged, never thrown
  */
 export default async function systemTargetExecutor(options: SystemTargetExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const root = context.root;
-  const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { targetsDir, distDir }, loaded } = systemTargetOf(options, context);
     const identity = await systemTargetIdentity(root, targetsDir, loaded, path.join(PLUGIN_DIR, 'bin', 'toolchain-identity.mjs'));
     const outDir = path.join(root, distDir, loaded.name, 'system-target');
     await fs.mkdir(outDir, { recursive: true });
@@ -28,6 +25,6 @@ export default async function systemTargetExecutor(options: SystemTargetExecutor
     logger.info(`system-target: ${loaded.name}: ${Object.keys(identity.files).length} file(s) in ${targetsDir}/${loaded.name}/, toolchain ${identity.toolchain?.split(' ').slice(0, 1).join('') ?? `kind ${loaded.target.toolchain.kind}`}; wrote ${path.relative(root, file)}`);
     return { success: true };
   } catch (e) {
-    return failOnInputError(e);
+    return taskFailed(e, 'system-target');
   }
 }

@@ -2,14 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { sourceDateEpoch } from '../../build/source-date-epoch';
-import { InputError, InputErrors } from '../../model/errors';
-import { loadTargetNamed } from '../../model/system-target';
 import { writePackage } from '../../packages/pacman-package';
 import { DEV_PACKAGE, probeToolchainDev, stageToolchainDev } from '../../packages/toolchain-dev';
-import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime, ToolchainError } from '../../packages/toolchain-runtime';
+import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime } from '../../packages/toolchain-runtime';
 import { sha256File } from '../../util/hash';
 import { replaceFolder, stagingFolderFor } from '../../util/replace-folder';
-import { pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { ToolchainRuntimeExecutorOptions } from './schema';
 
 /** Upstream home of what the package mostly carries. */
@@ -46,9 +44,7 @@ const URL = 'https://www.gnu.org/software/libc/';
  */
 export default async function toolchainRuntimeExecutor(options: ToolchainRuntimeExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   try {
-    const root = context.root;
-    const { targetsDir, distDir } = pluginOptionsOf(context);
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const target = loaded.target;
     const outDir = path.join(root, distDir, loaded.name, 'packages', RUNTIME_PACKAGE);
     const staging = stagingFolderFor(outDir);
@@ -102,10 +98,6 @@ export default async function toolchainRuntimeExecutor(options: ToolchainRuntime
       await fs.rm(staging, { recursive: true, force: true });
     }
   } catch (e) {
-    if (e instanceof InputError || e instanceof InputErrors || e instanceof ToolchainError) {
-      logger.error(e.message);
-      return { success: false };
-    }
-    throw e;
+    return taskFailed(e, 'toolchain-runtime');
   }
 }

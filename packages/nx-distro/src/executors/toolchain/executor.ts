@@ -3,10 +3,9 @@ import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { dependencyPackage } from '../../packages/built-packages';
 import { InputError } from '../../model/errors';
-import { loadTargetNamed } from '../../model/system-target';
 import { TOOLCHAIN_FILE } from '../../model/package-layout';
 import { sha256File } from '../../util/hash';
-import { failOnInputError, pluginOptionsOf } from '../context';
+import { systemTargetOf, taskFailed } from '../context';
 import type { ToolchainExecutorOptions } from './schema';
 
 /** What `toolchain.json` holds (keys sorted when written). */
@@ -27,10 +26,8 @@ export interface ToolchainManifest {
  * @returns `{ success }`; a missing toolchain package or a bad target file is logged, never thrown
  */
 export default async function toolchainExecutor(options: ToolchainExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {
-  const root = context.root;
-  const { targetsDir, distDir } = pluginOptionsOf(context);
   try {
-    const loaded = loadTargetNamed(root, targetsDir, options.systemTarget);
+    const { root, pluginOptions: { distDir }, loaded } = systemTargetOf(options, context);
     const t = loaded.target.toolchain;
     let manifest: ToolchainManifest = { kind: t.kind };
     if (t.kind === 'bootstrap') {
@@ -50,6 +47,6 @@ export default async function toolchainExecutor(options: ToolchainExecutorOption
     logger.info(`toolchain: ${loaded.name}: ${t.kind === 'bootstrap' ? manifest.packages!.map((p) => p.file).join(' ') : 'external (its identity is in system-target.json)'}; wrote ${path.relative(root, file)}`);
     return { success: true };
   } catch (e) {
-    return failOnInputError(e);
+    return taskFailed(e, 'toolchain');
   }
 }
