@@ -8,10 +8,10 @@
 //                  what Nx or the nx-distro command calls; nothing but the command dispatcher
 //                  (cli.ts) imports them
 //   orchestration  cluster/           where a build runs (a Slurm job)
-//   pipeline       build/ bundle/     one recipe built into packages; the source bundle
+//   pipeline       pipeline/ bundle/  one recipe built into packages; the source bundle
 //   products       image/ lint/ reproducible/ run-report/ explain/ packages/
 //                                     what is made of packages, and the packages themselves
-//   services       sources/ sandbox/ host/ styles/ debian/
+//   services       sources/ sandbox/ build-machine/ styles/ debian/
 //                                     fetching and unpacking, the sandbox, the build machine's
 //                                     checks, build styles, Debian's formats
 //   model          model/             recipes, system targets, the graph, names, errors
@@ -26,9 +26,9 @@ const SRC = '^packages/nx-distro/src/';
 const LAYERS = [
   { name: 'entries', folders: ['plugin', 'executors', 'generators', 'cli\\.ts'] },
   { name: 'orchestration', folders: ['cluster'] },
-  { name: 'pipeline', folders: ['build', 'bundle'] },
+  { name: 'pipeline', folders: ['pipeline', 'bundle'] },
   { name: 'products', folders: ['image', 'lint', 'reproducible', 'run-report', 'explain', 'packages'] },
-  { name: 'services', folders: ['sources', 'sandbox', 'host', 'styles', 'debian'] },
+  { name: 'services', folders: ['sources', 'sandbox', 'build-machine', 'styles', 'debian'] },
   { name: 'model', folders: ['model'] },
   { name: 'util', folders: ['util'] },
 ];

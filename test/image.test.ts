@@ -21,7 +21,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
+import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/pipeline/source-date-epoch';
 import { tiered } from './helpers/tier';
 import { copyTierRecipes, createWorkspace, digests, type TestWorkspace } from './helpers/workspace';
 

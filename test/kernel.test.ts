@@ -26,7 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { load } from 'js-yaml';
-import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
+import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/pipeline/source-date-epoch';
 import { tiered } from './helpers/tier';
 import { copyTierRecipes, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';
 

@@ -52,13 +52,13 @@ describe('import direction (.dependency-cruiser.cjs)', () => {
       // Refused, one of each rule:
       write('plugin/plugin.ts', "import { r } from '../model/recipe';\nexport const p = r;\n");
       write('model/graph.ts', "import { p } from '../plugin/plugin';\nexport const g = p;\n"); // layer-model
-      write('sources/fetch.ts', "import { b } from '../build/build-recipe';\nexport const f = b;\n"); // layer-services
-      write('build/build-recipe.ts', "import { j } from '../cluster/build-job';\nexport const b = j;\n"); // layer-pipeline
+      write('sources/fetch.ts', "import { b } from '../pipeline/build-recipe';\nexport const f = b;\n"); // layer-services
+      write('pipeline/build-recipe.ts', "import { j } from '../cluster/build-job';\nexport const b = j;\n"); // layer-pipeline
       write('cluster/build-job.ts', 'export const j = 1;\n');
       write('util/a.ts', "import { b } from './b';\nexport const a = 1;\nexport const x = b;\n"); // no-circular
       write('util/b.ts', "import { a } from './a';\nexport const b = a;\n");
-      write('build/rescue.ts', "import { s } from './shell-cli';\nexport const q = s;\n"); // entries-not-imported
-      write('build/shell-cli.ts', 'export const s = 1;\n');
+      write('pipeline/rescue.ts', "import { s } from './shell-cli';\nexport const q = s;\n"); // entries-not-imported
+      write('pipeline/shell-cli.ts', 'export const s = 1;\n');
       write('executors/image/executor.ts', "import x from '../cross/executor';\nexport default x;\n"); // executors-apart
       write('generators/recipe/generator.ts', "import { p } from '../../plugin/plugin';\nexport const gen = p;\n"); // plugin-and-generators-apart
       write('testing/host.ts', 'export const th = 1;\n');
@@ -75,10 +75,10 @@ describe('import direction (.dependency-cruiser.cjs)', () => {
       );
     };
     it('a model module importing the plugin', () => refused('layer-model', 'model/graph.ts', 'plugin/plugin.ts'));
-    it('a service importing the pipeline', () => refused('layer-services', 'sources/fetch.ts', 'build/build-recipe.ts'));
-    it('the pipeline importing the cluster', () => refused('layer-pipeline', 'build/build-recipe.ts', 'cluster/build-job.ts'));
+    it('a service importing the pipeline', () => refused('layer-services', 'sources/fetch.ts', 'pipeline/build-recipe.ts'));
+    it('the pipeline importing the cluster', () => refused('layer-pipeline', 'pipeline/build-recipe.ts', 'cluster/build-job.ts'));
     it('a circular import', () => refused('no-circular', 'util/a.ts', 'util/b.ts'));
-    it('a module importing a command', () => refused('entries-not-imported', 'build/rescue.ts', 'build/shell-cli.ts'));
+    it('a module importing a command', () => refused('entries-not-imported', 'pipeline/rescue.ts', 'pipeline/shell-cli.ts'));
     it('an executor importing another executor', () => refused('executors-apart', 'executors/image/executor.ts', 'executors/cross/executor.ts'));
     it('a generator importing the plugin', () => refused('plugin-and-generators-apart', 'generators/recipe/generator.ts', 'plugin/plugin.ts'));
     it('a module importing a test helper', () => refused('test-helpers-only-in-tests', 'image/rootfs.ts', 'testing/host.ts'));

@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { handlersForArch, readBinfmt } from '../packages/nx-distro/src/host/binfmt';
-import { findProgram } from '../packages/nx-distro/src/host/requirements';
+import { handlersForArch, readBinfmt } from '../packages/nx-distro/src/build-machine/binfmt';
+import { findProgram } from '../packages/nx-distro/src/build-machine/requirements';
 import { SANDBOX_UID, bwrapArgs, runSandboxed, sandboxCommandLine, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
 import { eventually, processesWith } from './helpers/processes';
 

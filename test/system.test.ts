@@ -21,7 +21,7 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/build/source-date-epoch';
+import { FALLBACK_SOURCE_DATE_EPOCH } from '../packages/nx-distro/src/pipeline/source-date-epoch';
 import { EM, readElf } from '../packages/nx-distro/src/packages/elf';
 import { pkgnameOfFile } from '../packages/nx-distro/src/model/package-layout';
 import { commitTargets, createWorkspace, REPO_ROOT, type TestWorkspace } from './helpers/workspace';

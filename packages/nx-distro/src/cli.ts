@@ -1,6 +1,6 @@
-import { RESUME_USAGE, resumeCommand } from './build/resume-cli';
+import { RESUME_USAGE, resumeCommand } from './pipeline/resume-cli';
 import { BUILD_JOB_USAGE, buildJobCommand } from './cluster/build-job-cli';
-import { SHELL_USAGE, shellCommand } from './build/shell-cli';
+import { SHELL_USAGE, shellCommand } from './pipeline/shell-cli';
 import { EXPLAIN_USAGE, explainCommand } from './explain/cli';
 import { LINT_USAGE, lintCommand } from './lint/cli';
 import { REPRODUCIBILITY_USAGE, reproducibilityCommand } from './reproducible/cli';

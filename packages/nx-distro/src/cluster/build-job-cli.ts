@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { RECIPE_FILE } from '../model/recipe';
-import { buildRecipe, type BuildWorkspace } from '../build/build-recipe';
-import { checkHost, HostNotReadyError, SKIP_HOST_CHECK_ENV } from '../host/requirements';
+import { buildRecipe, type BuildWorkspace } from '../pipeline/build-recipe';
+import { checkHost, HostNotReadyError, SKIP_HOST_CHECK_ENV } from '../build-machine/requirements';
 import { InputError } from '../model/errors';
 import { loadTargetNamed } from '../model/system-target';
 import { normalizeOptions } from '../model/plugin-options';
@@ -34,7 +34,7 @@ export function readBuildJobRequest(file: string): BuildJobRequest {
 
 /**
  * `nx-distro build-job REQUEST`, the body of a build's Slurm job on its worker: the host check
- * of src/host/requirements.ts for the build's system target (a worker without bubblewrap, the
+ * of src/build-machine/requirements.ts for the build's system target (a worker without bubblewrap, the
  * cross compiler or the emulator fails with its one-line `host:` messages, naming the worker),
  * then {@link buildRecipe} with the request's options, mode and project roots, exactly as the
  * executor on the head node would have run it, in the request's workspace root.

@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import type { BuildExecutorOptions, BuildMode, BuildPlacement } from '../build/build-recipe';
+import type { BuildExecutorOptions, BuildMode, BuildPlacement } from '../pipeline/build-recipe';
 import { InputError, quote } from '../model/errors';
 import { pluginEntryOptions } from '../model/plugin-options';
 import type { Recipe } from '../model/recipe';
@@ -217,7 +217,7 @@ export async function buildOnSlurm(
 }
 
 /**
- * The placement of a recipe's build for `buildRecipe` (build/build-recipe.ts): one Slurm job
+ * The placement of a recipe's build for `buildRecipe` (pipeline/build-recipe.ts): one Slurm job
  * ({@link buildOnSlurm}) when its system target runs builds on Slurm ({@link executionKind}: the
  * target's `execution.kind: slurm`, or `NX_DISTRO_EXECUTION=slurm`), else here. The job itself
  * (`nx-distro build-job`) builds with no placement, so it never submits again.

@@ -1,6 +1,6 @@
 import { logger, type ExecutorContext } from '@nx/devkit';
 import { failureReport } from '../model/errors';
-import type { BuildWorkspace } from '../build/build-recipe';
+import type { BuildWorkspace } from '../pipeline/build-recipe';
 import { RECIPE_FILE } from '../model/recipe';
 import { normalizeOptions, pluginEntryOptions, type NormalizedOptions } from '../model/plugin-options';
 import { loadTargetNamed, type LoadedSystemTarget } from '../model/system-target';
@@ -21,7 +21,7 @@ export function pluginOptionsOf(context: ExecutorContext): NormalizedOptions {
   return normalizeOptions(rawPluginOptionsOf(context));
 }
 
-/** The workspace of the build this executor runs, as `buildRecipe` takes it (build/build-recipe.ts): root, plugin options, project roots, the project's recipe. */
+/** The workspace of the build this executor runs, as `buildRecipe` takes it (pipeline/build-recipe.ts): root, plugin options, project roots, the project's recipe. */
 export function buildWorkspaceOf(context: ExecutorContext): BuildWorkspace {
   return {
     root: context.root,

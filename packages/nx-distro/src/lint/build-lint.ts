@@ -29,7 +29,7 @@ export interface BuildLintInput {
 }
 
 /**
- * `nx-distro lint` on a build's `$pkgdir` before its package is written (build/build-recipe.ts):
+ * `nx-distro lint` on a build's `$pkgdir` before its package is written (pipeline/build-recipe.ts):
  * the providers of its depends are the packages those builds wrote for the target (a depends
  * not built yet is not judged); the same checks and policies as the command.
  * @returns the findings ({@link lintPackage})

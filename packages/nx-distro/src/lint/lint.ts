@@ -126,7 +126,7 @@ export interface LintFinding {
   readonly fix: string;
 }
 
-/** The sandbox paths a package must not mention (build/environment.ts's SANDBOX, `$SYSTEM_TARGET_DIR` included). */
+/** The sandbox paths a package must not mention (sandbox/layout.ts's SANDBOX, `$SYSTEM_TARGET_DIR` included). */
 export const SANDBOX_PATHS: readonly string[] = [SANDBOX.srcdir, SANDBOX.pkgdir, SANDBOX.sysroot, SANDBOX.toolchain, SANDBOX.systemTargetDir];
 
 /** Top-level folders a package may hold (cports allows `boot`, `etc`, `usr`; `var`, `opt` and `srv` are FHS folders this project's images have). */

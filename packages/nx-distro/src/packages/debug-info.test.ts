@@ -15,7 +15,7 @@ const skip = have(`${PREFIX}gcc`) && have('debugedit') ? false : `${PREFIX}gcc o
 /** The section names of a file. */
 const sections = (file: string) => sectionNames(readFileSync(file), file);
 
-/** What the build of a recipe `demo` would leave: its sources in `src/`, its installed tree in `pkg/`, compiled as a debug build is (build/environment.ts's flags). */
+/** What the build of a recipe `demo` would leave: its sources in `src/`, its installed tree in `pkg/`, compiled as a debug build is (pipeline/environment.ts's flags). */
 function buildDemo(root: string): { srcdir: string; pkgdir: string } {
   const srcdir = path.join(root, 'src');
   const pkgdir = path.join(root, 'pkg');

@@ -8,7 +8,7 @@ import { parseElf, sectionNames } from './elf';
 /**
  * Debug packages: what makepkg's `debug` and `strip` options and cports' debug hook do, for the
  * packages nx-distro writes. A build with debug packages ({@link debugBuild}) compiles with `-g`,
- * maps its sources to `/usr/src/debug/<name>` (build/environment.ts adds the flags) and links
+ * maps its sources to `/usr/src/debug/<name>` (pipeline/environment.ts adds the flags) and links
  * with a GNU build-id; then {@link splitDebugInfo} moves each ELF file's debug information out of
  * `$pkgdir` into the tree of the `<name>-debug` package:
  *

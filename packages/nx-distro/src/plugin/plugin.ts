@@ -11,11 +11,11 @@ import {
   cacheDir,
 } from '@nx/devkit';
 import { PluginCache, calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
-import { failureSummary } from '../build/failure-summary';
+import { failureSummary } from '../pipeline/failure-summary';
 import { recordRun, signaturesDir } from '../explain/signatures';
 import { recordCacheEntries, unservedEntries, unservedHint } from '../explain/unindexed';
-import { assertHostReady } from '../host/requirements';
-import { hostNeedsOfRun } from '../host/run-needs';
+import { assertHostReady } from '../build-machine/requirements';
+import { hostNeedsOfRun } from '../build-machine/run-needs';
 import { bootstrapRecipeNames, bootstrapToolchainErrors } from '../model/bootstrap-toolchain';
 import { InputError, InputErrors, quote } from '../model/errors';
 import { buildRecipeGraph, projectDependencies, type RecipeGraph } from '../model/graph';
@@ -187,7 +187,7 @@ export const createDependencies: CreateDependencies<NxDistroPluginOptions> = (_o
  * would silently run a task's default configuration instead, i.e. build for another arch); then,
  * when the command asks for `build`/`build--<stage>` tasks, checks that this machine can build
  * for the requested system target (or the default one): sandbox, toolchain, QEMU through
- * binfmt_misc, free disk space (src/host/requirements.ts). Set `NX_DISTRO_SKIP_HOST_CHECK=1`
+ * binfmt_misc, free disk space (src/build-machine/requirements.ts). Set `NX_DISTRO_SKIP_HOST_CHECK=1`
  * to skip that host check. First of all it records the names of the entries in Nx's cache folder
  * (`<workspace data>/nx-distro-signatures/cache-entries-before.json`), so that the run's end can
  * name the tasks that ran although the folder held their entry (src/explain/unindexed.ts).
@@ -236,7 +236,7 @@ export const postTasksExecution: PostTasksExecution<NxDistroPluginOptions> = (ra
     // a hint only
   }
   try {
-    // One line per failed task, with its step, log and rescue shell (build/failure-summary.ts).
+    // One line per failed task, with its step, log and rescue shell (pipeline/failure-summary.ts).
     for (const line of failureSummary(context.workspaceRoot, context.taskResults)) console.error(line);
   } catch {
     // a summary only: each task printed its own failure

@@ -3,7 +3,7 @@ import { existsSync, lchownSync, lstatSync, readdirSync, readlinkSync, statSync 
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { findProgram } from '../host/requirements';
+import { findProgram } from '../build-machine/requirements';
 import { SANDBOX_MAX_PROCESSES, createPidsCgroup } from './process-limit';
 
 export { SANDBOX_MAX_PROCESSES } from './process-limit';
@@ -313,7 +313,7 @@ function giveToSandboxUser(dir: string): void {
  * host's own root (a native build's staged root keeps root's ids) and every bind source must be
  * reachable by a user other than its owner (each folder on the way `o+x`; a workspace under a
  * 0700 folder is not). Otherwise root, as before: the build's files are root's outside (the
- * setuid bits are taken off them after a build, see build/build-recipe.ts).
+ * setuid bits are taken off them after a build, see pipeline/build-recipe.ts).
  * @returns `'unprivileged'`, or why root is kept (`'root: <reason>'`), or `'caller'` when nx is not root
  */
 export function outsideIdentity(spec: SandboxSpec): 'caller' | 'unprivileged' | `root: ${string}` {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildTriplet, crossPrefix } from '../build/environment';
+import { buildTriplet, crossPrefix } from '../pipeline/environment';
 import { SANDBOX } from '../sandbox/layout';
 import { recipe } from '../testing/recipes';
 import { STYLE_FILES_DIR } from './args';

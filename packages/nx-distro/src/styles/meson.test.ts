@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crossPrefix } from '../build/environment';
+import { crossPrefix } from '../pipeline/environment';
 import { SANDBOX } from '../sandbox/layout';
 import { recipe } from '../testing/recipes';
 import { MACHINES } from './machines';

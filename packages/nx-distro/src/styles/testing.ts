@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildEnvironment } from '../build/environment';
+import { buildEnvironment } from '../pipeline/environment';
 import type { Recipe } from '../model/recipe.generated';
 import { loadSystemTargets, type LoadedSystemTarget } from '../model/system-target';
 

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { buildrootSourcesList, hostAptSources, hostCodename } from '../../build/apt-sources';
-import { BUILDROOT_TARBALL, buildrootHostProblems, buildrootPackageList, makeBuildroot } from '../../build/buildroot';
-import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { buildrootSourcesList, hostAptSources, hostCodename } from '../../pipeline/apt-sources';
+import { BUILDROOT_TARBALL, buildrootHostProblems, buildrootPackageList, makeBuildroot } from '../../pipeline/buildroot';
+import { sourceDateEpoch } from '../../pipeline/source-date-epoch';
 import { InputError, quote } from '../../model/errors';
 import { systemTargetOf, taskFailed } from '../context';
 import type { BuildrootExecutorOptions } from './schema';
@@ -13,7 +13,7 @@ import type { BuildrootExecutorOptions } from './schema';
  * recipes of the system target are built natively, from the target file's `buildroot`
  * (`debian_arch`, `suite` (default: the build machine's codename), `variant`, `packages`) and
  * the build machine's apt sources for that suite (see apt-sources.ts), made with mmdebstrap
- * (src/build/buildroot.ts). SOURCE_DATE_EPOCH is the last commit of the target file.
+ * (src/pipeline/buildroot.ts). SOURCE_DATE_EPOCH is the last commit of the target file.
  *
  * Output folder `<distDir>/<systemTarget>/buildroot/` (built beside it, then renamed):
  * `buildroot.tar.zst`, `packages.txt` (the Debian packages in it, `name version arch`) and

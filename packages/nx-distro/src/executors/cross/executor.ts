@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { buildRecipe } from '../../build/build-recipe';
+import { buildRecipe } from '../../pipeline/build-recipe';
 import { slurmPlacement } from '../../cluster/build-job';
 import { buildWorkspaceOf } from '../context';
 import type { CrossExecutorOptions } from './schema';
@@ -9,7 +9,7 @@ import type { CrossExecutorOptions } from './schema';
  * target's external cross toolchain in a bubblewrap sandbox over the build machine's read-only
  * root, with a sysroot of exactly the declared makedepends, and writes its pacman package. For a
  * system target with `builds: native` it builds natively instead, like `nx-distro:native`.
- * The steps are {@link buildRecipe}'s (src/build/build-recipe.ts).
+ * The steps are {@link buildRecipe}'s (src/pipeline/build-recipe.ts).
  * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
  */
 export default async function crossExecutor(options: CrossExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {

@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { sourceDateEpoch } from '../../pipeline/source-date-epoch';
 import { assembleImage, IMAGE_FILES } from '../../image/assemble-image';
 import { imageSettings } from '../../image/target';
 import { InputError } from '../../model/errors';

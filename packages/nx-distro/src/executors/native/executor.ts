@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { buildRecipe } from '../../build/build-recipe';
+import { buildRecipe } from '../../pipeline/build-recipe';
 import { slurmPlacement } from '../../cluster/build-job';
 import { buildWorkspaceOf } from '../context';
 import type { NativeExecutorOptions } from './schema';
@@ -11,7 +11,7 @@ import type { NativeExecutorOptions } from './schema';
  * dependencies installed into it, so the build root's own compiler runs, through QEMU user
  * emulation (binfmt_misc) when the target's arch is not the build machine's. The plugin uses it
  * for recipes that say `cross: false`. Writes the same pacman package as `nx-distro:cross`; the
- * steps are {@link buildRecipe}'s (src/build/build-recipe.ts).
+ * steps are {@link buildRecipe}'s (src/pipeline/build-recipe.ts).
  * @returns `{ success }`; a user's mistake or a failing step is logged, never thrown
  */
 export default async function nativeExecutor(options: NativeExecutorOptions, context: ExecutorContext): Promise<{ success: boolean }> {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } from '../../build/build-recipe';
+import { buildRecipe, libfaketimePath, type BuildMode, type BuildVariation } from '../../pipeline/build-recipe';
 import { InputError } from '../../model/errors';
 import { readRecipe } from '../../model/recipe';
 import { packageFolder } from '../../model/package-layout';

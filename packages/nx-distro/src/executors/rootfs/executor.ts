@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { sourceDateEpoch } from '../../pipeline/source-date-epoch';
 import { assembleRootfs, ROOTFS_MANIFEST, ROOTFS_TARBALL } from '../../image/rootfs';
 import { imageSettings } from '../../image/target';
 import { RECIPE_FILE, readRecipe } from '../../model/recipe';

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { sourceDateEpoch } from '../../pipeline/source-date-epoch';
 import { bundleOrder, buildScript, writeBundleTarball } from '../../bundle/source-bundle';
 import { parseDependencyRef } from '../../model/dependency-ref';
 import { InputError, InputErrors } from '../../model/errors';

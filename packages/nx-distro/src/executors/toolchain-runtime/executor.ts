@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger, type ExecutorContext } from '@nx/devkit';
-import { sourceDateEpoch } from '../../build/source-date-epoch';
+import { sourceDateEpoch } from '../../pipeline/source-date-epoch';
 import { writePackage } from '../../packages/pacman-package';
 import { DEV_PACKAGE, probeToolchainDev, stageToolchainDev } from '../../packages/toolchain-dev';
 import { probeToolchainRuntime, runtimeDescription, RUNTIME_LICENSES, RUNTIME_PACKAGE, stageToolchainRuntime } from '../../packages/toolchain-runtime';
@@ -25,7 +25,7 @@ const URL = 'https://www.gnu.org/software/libc/';
  *   and `<distDir>/<systemTarget>/packages/toolchain-runtime/toolchain-runtime-<glibc>+gcc<gcc>-1-<arch>.pkg.tar.zst`
  *   written, licenses LGPL-2.1-or-later and GPL-3.0-or-later WITH GCC-exception-3.1,
  *   reproducibly: SOURCE_DATE_EPOCH from the environment, else the commit time of the target
- *   file (`build/source-date-epoch.ts`), so the same toolchain gives the same bytes; beside it
+ *   file (`pipeline/source-date-epoch.ts`), so the same toolchain gives the same bytes; beside it
  *   its `-dev` split `toolchain-runtime-dev` (same version, depending on it): the C library's
  *   headers, start files, static libraries and linker scripts and the kernel headers, from the
  *   toolchain's Debian packages (`packages/toolchain-dev.ts`), what a compiler on the target

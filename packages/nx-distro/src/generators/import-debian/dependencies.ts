@@ -22,7 +22,7 @@ export function isDebianTooling(name: string): boolean {
  * the recipe says: `pkg-config` (Debian's `pkg-config`/`pkgconf` packages, which bookworm marks
  * `Multi-Arch: same` because a host-arch package installs the `<triplet>-pkg-config` wrapper the
  * build machine runs). A build runs the build machine's pkg-config (`PKG_CONFIG`), made to look
- * only in the sysroot (build/environment.ts), so such an entry is no `makedepends`.
+ * only in the sysroot (pipeline/environment.ts), so such an entry is no `makedepends`.
  */
 export function isBuildEnvironmentTool(name: string): boolean {
   return /^(?:pkg-config|pkgconf|pkgconf-bin)$/.test(name);

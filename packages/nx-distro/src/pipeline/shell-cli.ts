@@ -13,7 +13,7 @@ export const SHELL_USAGE = `nx-distro shell PROJECT[:TARGET] -c SYSTEM_TARGET
 
 /**
  * `nx-distro shell`, run in the workspace root: reads the work folder's sandbox record
- * (build/rescue.ts) and runs the rescue shell in the caller's terminal.
+ * (pipeline/rescue.ts) and runs the rescue shell in the caller's terminal.
  * @param workspaceRoot absolute workspace root (default: the current folder)
  * @returns the shell's exit status, 1 when there is nothing to open, 2 for a usage error
  */

@@ -12,7 +12,7 @@ export interface PlannedStep {
   readonly script: string;
 }
 
-/** The sandbox every step of one build shares (build/rescue.ts keeps it in the work folder). */
+/** The sandbox every step of one build shares (pipeline/rescue.ts keeps it in the work folder). */
 export type StepSandbox = Pick<SandboxSpec, 'binds' | 'env' | 'cwd' | 'root'>;
 
 /**

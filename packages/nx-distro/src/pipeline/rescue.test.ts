@@ -16,7 +16,7 @@ const RECORD: RescueRecord = {
   sandbox: { binds: [{ src: '/w/tmp/build/aarch64/zlib/src', dest: '/build/src', writable: true }], env: { CC: 'aarch64-linux-gnu-gcc', TERM: 'dumb' }, cwd: '/build/src' },
   pkgdir: '/w/tmp/build/aarch64/zlib/pkg',
   steps: [{ phase: 'configure', script: './configure --prefix=/usr' }, { phase: 'build', script: 'make' }, { phase: 'install', script: 'make DESTDIR="$pkgdir" install' }],
-  // Only its JSON round trip matters here (build/package-build.ts reads it).
+  // Only its JSON round trip matters here (pipeline/package-build.ts reads it).
   packaging: { node: 'zlib', systemTarget: 'aarch64', outDir: '/w/dist/aarch64/packages/zlib' } as unknown as PackagingInput,
 };
 

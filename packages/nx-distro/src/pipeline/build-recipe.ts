@@ -163,7 +163,7 @@ export type BuildMode = 'cross' | 'native';
  *    `$pkgdir` writable only during `install`, the environment exactly {@link buildEnvironment}'s,
  *    `umask` {@link STEP_UMASK}.
  *    Output goes to `build.log` beside the package.
- * 7. `$pkgdir`, by {@link packageBuild}'s passes (build/package-build.ts): libtool `.la` files
+ * 7. `$pkgdir`, by {@link packageBuild}'s passes (pipeline/package-build.ts): libtool `.la` files
  *    removed, archive timestamps normalised by strip-nondeterminism, the tree
  *    checked by `lintPackageTree` (no undeclared setuid/setgid entry, nothing world-writable
  *    without the sticky bit, no link out of the package; each problem one error line naming the
@@ -183,7 +183,7 @@ export type BuildMode = 'cross' | 'native';
  *    outside, and a setuid file left there would be root's on the host.
  *
  * Work folder: `<workspace>/tmp/build/<systemTarget>/<name>[@stage]/` (src, sysroot or root, pkg,
- * and `sandbox.json`, the record `nx-distro shell` and `resume` read: build/rescue.ts), replaced
+ * and `sandbox.json`, the record `nx-distro shell` and `resume` read: pipeline/rescue.ts), replaced
  * at each run; a failed step's message names it. Output folder: `<distDir>/<systemTarget>/packages/<name>[@stage]/`, or
  * `build-machine/` instead of `packages/` for a `toolchain: true` recipe (model/package-layout.ts).
  * @param requestedMode `native` from `nx-distro:native`; `cross` from `nx-distro:cross` (which
@@ -365,7 +365,7 @@ export async function buildRecipe(options: BuildExecutorOptions, workspace: Buil
     // The host machine's programs run here in a native build, or a cross build for this machine's triplet.
     const native = mode === 'native' || target.triplet === env.CBUILD;
     const binds = sandboxBinds;
-    // What becomes of $pkgdir after the steps (build/package-build.ts), decided now.
+    // What becomes of $pkgdir after the steps (pipeline/package-build.ts), decided now.
     let packaging: PackagingInput = {
       workspaceRoot: root,
       distDir,
@@ -397,7 +397,7 @@ export async function buildRecipe(options: BuildExecutorOptions, workspace: Buil
     }
     // The steps this build runs, in order: `check` only where asked and the host's programs run here.
     const planned: PlannedStep[] = PHASES.flatMap((phase) => (steps[phase] && (phase !== 'check' || (options.check && native)) ? [{ phase, script: steps[phase]! }] : []));
-    // How the steps are sandboxed, for `nx-distro shell` and `nx-distro resume` (build/rescue.ts): the work folder keeps it.
+    // How the steps are sandboxed, for `nx-distro shell` and `nx-distro resume` (pipeline/rescue.ts): the work folder keeps it.
     const rescue: RescueRecord = { format: 1, node: what, systemTarget: loadedTarget.name, mode, sandbox: { binds, env, cwd: SANDBOX.srcdir, ...(mode === 'native' ? { root: sysroot } : {}) }, pkgdir, steps: planned, packaging };
     await writeRescueRecord(work, rescue);
     // What a failure message adds: the kept work folder, and the shell that opens its sandbox.

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { logger } from '@nx/devkit';
-import { buildMachineArch } from '../host/binfmt';
+import { buildMachineArch } from '../build-machine/binfmt';
 import { lintBuild } from '../lint/build-lint';
 import { formatFinding, type LintPolicy } from '../lint/lint';
 import { parseDependencyRef } from '../model/dependency-ref';
@@ -28,7 +28,7 @@ export const LINT_PREFIX = 'lint: ';
 /**
  * What turns a build's `$pkgdir` into its packages, decided before the steps ran: plain data
  * (JSON), so that the work folder's sandbox record can keep it for `nx-distro resume`
- * (build/rescue.ts). Paths are absolute unless said otherwise.
+ * (pipeline/rescue.ts). Paths are absolute unless said otherwise.
  */
 export interface PackagingInput {
   readonly workspaceRoot: string;

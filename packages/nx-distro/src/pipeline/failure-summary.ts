@@ -7,7 +7,7 @@ import { readRescueRecord, workFolder } from './rescue';
 /**
  * The lines that end a run with failed tasks, one per failed task, sorted by task id, after a
  * count (the Gentoo build-helper's summary of a long build): for a build, its system target,
- * node, failed step (the work folder's sandbox record, build/rescue.ts), log and the
+ * node, failed step (the work folder's sandbox record, pipeline/rescue.ts), log and the
  * `nx-distro shell` command that opens the step's sandbox; for a build that failed outside its
  * steps (sources, lint, an input error, the host check of a Slurm job's worker) or any other task, where to look. Nx keeps running every
  * task that does not depend on a failed one (unless `--nx-bail`), so the summary is the whole

@@ -21,7 +21,7 @@ export function resumedFolder(distDir: string, systemTarget: string, node: strin
 
 /**
  * `nx-distro resume`, run in the workspace root: reads the work folder's sandbox record
- * (build/rescue.ts), runs its failed step and the steps after it in the same sandbox (an
+ * (pipeline/rescue.ts), runs its failed step and the steps after it in the same sandbox (an
  * `install` step into an emptied `$pkgdir`), then {@link packageBuild} into
  * {@link resumedFolder}, with a log that starts with the failed build's (`build.log`).
  * @param workspaceRoot absolute workspace root (default: the current folder)

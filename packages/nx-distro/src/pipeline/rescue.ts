@@ -35,7 +35,7 @@ export interface RescueRecord {
   readonly pkgdir: string;
   /** The steps the build runs, in order, as it resolved them (style, recipe, arch overrides, snippets). */
   readonly steps: readonly PlannedStep[];
-  /** What becomes of `$pkgdir` after the steps (build/package-build.ts). */
+  /** What becomes of `$pkgdir` after the steps (pipeline/package-build.ts). */
   readonly packaging: PackagingInput;
 }
 
@@ -52,7 +52,7 @@ export async function writeRescueRecord(work: string, record: RescueRecord): Pro
 
 /**
  * The work folder of a build node: `<workspace>/tmp/build/<system target>/<node>` (what
- * build/build-recipe.ts makes and removes at the start of the next build of the same node).
+ * pipeline/build-recipe.ts makes and removes at the start of the next build of the same node).
  * @param node `zlib` or `gcc@stage1`
  * @returns an absolute path
  */

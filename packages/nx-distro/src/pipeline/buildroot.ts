@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { findProgram, type HostProblem } from '../host/requirements';
+import { findProgram, type HostProblem } from '../build-machine/requirements';
 import { sha256File } from '../util/hash';
 import { withFileLock } from '../util/lock';
 
