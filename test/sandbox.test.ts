@@ -8,7 +8,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { handlersForArch, readBinfmt } from '../packages/nx-distro/src/build-machine/binfmt';
 import { findProgram } from '../packages/nx-distro/src/build-machine/requirements';
-import { SANDBOX_UID, bwrapArgs, runSandboxed, sandboxCommandLine, type SandboxSpec } from '../packages/nx-distro/src/sandbox/bwrap';
+import { SANDBOX_UID, bwrapArgs, runSandboxed, sandboxCommandLine } from '../packages/nx-distro/src/sandbox/bwrap';
+import type { SandboxSpec } from '../packages/nx-distro/src/sandbox/spec';
 import { eventually, processesWith } from './helpers/processes';
 
 const ENV = { PATH: '/usr/bin:/bin', HOME: homedir(), LC_ALL: 'C' };

@@ -6,11 +6,10 @@
  * a cluster run (issue 25); not wired into them yet. Written against Slurm 22.05 (Debian 12);
  * what a cluster needs for it: docs/slurm.md.
  */
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 
 /** A Slurm command failed or the cluster answered what this module cannot use; `message` is one line naming it. */
 export class SlurmError extends Error {
@@ -385,7 +384,7 @@ export async function runJob(spec: SlurmJobSpec, options: SlurmWaitOptions = {})
   const handlers = new Map<NodeJS.Signals, () => void>();
   const cancelNow = () => {
     try {
-      execFileSync('scancel', [jobId], { env: { ...process.env, ...client.env }, stdio: 'ignore', timeout: 30_000 });
+      execaSync('scancel', [jobId], { env: { ...client.env }, stdio: 'ignore', timeout: 30_000 });
     } catch {
       // the job has ended, or the controller is gone: nothing more to do before going
     }

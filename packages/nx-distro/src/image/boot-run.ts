@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 
 /** How one QEMU run ended. */
 export interface QemuRun {
@@ -38,7 +38,8 @@ export interface RunQemuOptions {
 export function runQemu(argv: readonly string[], options: RunQemuOptions): Promise<QemuRun> {
   const started = process.hrtime.bigint();
   return new Promise<QemuRun>((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
+    // Not buffered by execa: onData keeps the console as it comes.
+    const child = execa(argv[0], argv.slice(1), { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', cwd: options.cwd, buffer: false, reject: false });
     let output = '';
     let timedOut = false;
     let noPowerOff = false;
@@ -60,16 +61,16 @@ export function runQemu(argv: readonly string[], options: RunQemuOptions): Promi
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutSeconds * 1000);
-    child.on('error', (e: NodeJS.ErrnoException) => {
+    void child.then((r) => {
       clearTimeout(limit);
       if (grace) clearTimeout(grace);
-      reject(e.code === 'ENOENT' ? new Error(`cannot run ${argv[0]}: install the Debian packages qemu-system-arm and qemu-system-x86 (tools/setup-host)`) : e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(limit);
-      if (grace) clearTimeout(grace);
+      // Neither an exit status nor a signal: the emulator could not be started.
+      if (r.exitCode === undefined && r.signal === undefined) {
+        reject(r.code === 'ENOENT' ? new Error(`cannot run ${argv[0]}: install the Debian packages qemu-system-arm and qemu-system-x86 (tools/setup-host)`) : new Error(r.message ?? `cannot run ${argv[0]}`));
+        return;
+      }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      resolve({ output, exitCode: code, seconds, timedOut, noPowerOff: noPowerOff && !timedOut });
+      resolve({ output, exitCode: r.exitCode ?? null, seconds, timedOut, noPowerOff: noPowerOff && !timedOut });
     });
   });
 }

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { execaSync } from 'execa';
 import { parseElf } from './elf';
 
 /**
@@ -80,7 +80,7 @@ function holds(buf: Buffer, s: string, allowed: ReadonlySet<string>): boolean {
 export function elfComments(file: string): string[] {
   let out: string;
   try {
-    out = execFileSync('readelf', ['-p', '.comment', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execaSync('readelf', ['-p', '.comment', file], { stdin: 'ignore' }).stdout;
   } catch {
     return [];
   }

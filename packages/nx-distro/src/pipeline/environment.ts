@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { execaSync } from 'execa';
 import type { Recipe } from '../model/recipe.generated';
 import type { SystemTarget } from '../model/target.generated';
 import { debugBuild, debugSourceDir } from '../packages/debug-info';
@@ -15,7 +15,7 @@ let cachedBuildTriplet: string | undefined;
  * @throws Error when no native gcc is installed (tools/setup-host installs build-essential)
  */
 export function buildTriplet(): string {
-  cachedBuildTriplet ??= execFileSync('gcc', ['-dumpmachine'], { encoding: 'utf8' }).trim();
+  cachedBuildTriplet ??= execaSync('gcc', ['-dumpmachine']).stdout.trim();
   return cachedBuildTriplet;
 }
 

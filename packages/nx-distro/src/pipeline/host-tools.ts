@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execaSync } from 'execa';
 
 /**
  * Which of the given Debian packages are not installed on the build machine, by dpkg's own
@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
  */
 export function missingHostPackages(packages: readonly string[]): string[] {
   if (!packages.length) return [];
-  const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...packages], { encoding: 'utf8' });
+  // dpkg-query exits 1 when it knows one of the names not at all: its output still lists the others.
+  const r = execaSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Abbrev}\\n', ...packages], { reject: false, stderr: 'ignore' });
   const installed = new Set(
     (r.stdout ?? '').split('\n').filter((l) => /^\S+ ii/.test(l)).map((l) => l.split(' ')[0].replace(/:.*$/, '')),
   );

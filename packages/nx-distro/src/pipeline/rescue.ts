@@ -2,7 +2,7 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { BUILD_TARGET, buildOfTarget, nodeKey } from '../model/dependency-ref';
 import { quote } from '../model/errors';
-import type { SandboxBind, SandboxSpec } from '../sandbox/bwrap';
+import type { SandboxBind, SandboxSpec } from '../sandbox/spec';
 import { SANDBOX } from '../sandbox/layout';
 import type { PackagingInput } from './package-build';
 import type { PlannedStep, StepSandbox } from './run-step';

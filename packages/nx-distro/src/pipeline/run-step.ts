@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { runSandboxed, type SandboxResult, type SandboxSpec } from '../sandbox/bwrap';
+import { runSandboxed, type SandboxResult } from '../sandbox/bwrap';
+import type { SandboxSpec } from '../sandbox/spec';
 import { stepEndLine } from '../run-report/build-log';
 import { SANDBOX } from '../sandbox/layout';
 

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readdirSync, lstatSync } from 'node:fs';
 import path from 'node:path';
+import { execaSync } from 'execa';
 
 /** Used when the recipe is not in a git repository: 1980-01-01T00:00:00Z, the zip epoch. */
 export const FALLBACK_SOURCE_DATE_EPOCH = 315532800;
@@ -8,7 +8,7 @@ export const FALLBACK_SOURCE_DATE_EPOCH = 315532800;
 /** Runs git in the workspace; undefined when it fails (no repository, no git). */
 function git(workspaceRoot: string, args: readonly string[]): string | undefined {
   try {
-    return execFileSync('git', args, { cwd: workspaceRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return execaSync('git', args, { cwd: workspaceRoot, stdin: 'ignore', stderr: 'ignore', stripFinalNewline: false }).stdout;
   } catch {
     return undefined;
   }
